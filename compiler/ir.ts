@@ -169,3 +169,49 @@ export function opResults(op: Op): readonly Value[] {
       return [op.result];
   }
 }
+
+/** The values an op reads (not counting the contents of its nested blocks). */
+export function opOperands(op: Op): readonly Value[] {
+  switch (op.op) {
+    case 'const':
+    case 'param':
+    case 'tensor':
+    case 'program_id':
+    case 'num_programs':
+    case 'arange':
+      return [];
+    case 'dim':
+      return [op.tensor];
+    case 'broadcast':
+    case 'expand_dims':
+    case 'unary':
+    case 'cast':
+    case 'reduce':
+    case 'transpose':
+      return [op.src];
+    case 'binary':
+    case 'cmp':
+      return [op.lhs, op.rhs];
+    case 'select':
+      return [op.cond, op.a, op.b];
+    case 'dot':
+      return [op.a, op.b, op.acc];
+    case 'load':
+      return [op.tensor, ...op.indices.map((i) => i.offset), op.other, ...(op.mask ? [op.mask] : [])];
+    case 'store':
+      return [op.tensor, ...op.indices.map((i) => i.offset), op.value, ...(op.mask ? [op.mask] : [])];
+    case 'for':
+      return [op.lower, op.upper, ...op.inits];
+    case 'if':
+      return [op.cond];
+    case 'yield':
+      return op.values;
+  }
+}
+
+/** Nested blocks of an op. */
+export function opBlocks(op: Op): readonly Block[] {
+  if (op.op === 'for') return [op.body];
+  if (op.op === 'if') return [op.then, op.else];
+  return [];
+}

@@ -1,0 +1,74 @@
+/**
+ * The `tilekit` command line (docs/cli.md). Only argument parsing lives here: each command is a
+ * function in its own layer, taking a CliIO, so everything runs in-process under tests.
+ */
+import { Command, CommanderError } from 'commander';
+import { checkCommand } from '../dsl/check-command.js';
+import { EXIT_ERRORS, EXIT_USAGE, processIO, type CliIO } from '../dsl/cli-io.js';
+
+export { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, processIO, type CliIO } from '../dsl/cli-io.js';
+
+/** Collects a repeatable flag's values in order. */
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+interface KernelFlags {
+  kernel?: string;
+  config: string[];
+  const: string[];
+}
+
+function addKernelFlags(cmd: Command): Command {
+  return cmd
+    .option('-k, --kernel <name>', 'the kernel to build (optional when the file defines one)')
+    .option('--config <K=V,...>', 'tunable values, e.g. BM=64,BN=128 (repeatable)', collect, [])
+    .option('--const <K=V,...>', 'constant values, e.g. dtype=bf16,causal=true (repeatable)', collect, []);
+}
+
+/** Parses argv and runs one command; returns the exit code (0 ok, 1 errors in the kernel or at run time, 2 bad usage). */
+export async function runCli(argv: string[], io: CliIO = processIO): Promise<number> {
+  let code = 0;
+  // Commander writes chunks that end in a newline; CliIO adds its own.
+  const trim = (s: string): string => s.replace(/\n$/, '');
+  const program = new Command('tilekit')
+    .description('Tile-language GPU kernel compiler: check, inspect and run kernels')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(trim(s)), writeErr: (s) => io.err(trim(s)) })
+    .showHelpAfterError('(run with --help for usage)');
+  // Subcommands copy these settings when they are created, so set them first.
+  program.showSuggestionAfterError(true);
+
+  program
+    .command('check')
+    .description('check every kernel of each file in every configuration')
+    .argument('<files...>', '.tile files, or .ts files with tile`…` templates')
+    .action(async (files: string[]) => {
+      code = await checkCommand(files, io);
+    });
+
+  // ir and run load the compiler on demand: `check` does not need it.
+  addKernelFlags(program.command('ir').description("print one kernel's IR in one configuration").argument('<file>', 'a .tile or .ts file')).action(
+    async (file: string, flags: KernelFlags) => {
+      const { irCommand } = await import('../compiler/ir-command.js');
+      code = await irCommand(file, flags, io);
+    },
+  );
+
+  addKernelFlags(program.command('run').description('run one kernel on the arguments in a JSON file').argument('<file>', 'a .tile or .ts file'))
+    .option('-b, --backend <name>', 'interpret, emulate, hip-cpu or gpu', 'interpret')
+    .requiredOption('--args <ARGS.json>', 'the arguments: tensors and scalars')
+    .requiredOption('--out <OUT.json>', 'where every tensor is written after the run')
+    .action(async (file: string, flags: KernelFlags & { backend: string; args: string; out: string }) => {
+      const { runCommand } = await import('../runtime/run-command.js');
+      code = await runCommand(file, flags, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE; // --help, or a usage error already printed
+    // A bug in tilekit, not in the kernel: say so, with the stack to report.
+    io.err(`tilekit: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return EXIT_ERRORS;
+  }
+  return code;
+}
