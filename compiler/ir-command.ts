@@ -29,6 +29,7 @@ export function parseAssignments(flag: string, lists: readonly string[]): { valu
   for (const list of lists) {
     for (const raw of list.split(',')) {
       const entry = raw.trim();
+      if (entry === '') continue; // a trailing comma is harmless
       const eq = entry.indexOf('=');
       const name = eq < 0 ? '' : entry.slice(0, eq).trim();
       const value = eq < 0 ? '' : entry.slice(eq + 1).trim();

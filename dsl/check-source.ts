@@ -28,7 +28,8 @@ export function checkSource(src: SourceText): SourceCheck {
   const checked = new Map<string, number>();
   const seen = new Set<string>();
   const add = (d: Diagnostic, note?: string): void => {
-    const key = `${d.code}:${d.span.start}:${d.span.end}:${d.message}`;
+    // The same error at the same place in several configurations is one error.
+    const key = `${d.code}:${d.span.start}:${d.span.end}`;
     if (seen.has(key)) return;
     seen.add(key);
     diagnostics.push(note ? { ...d, notes: [...(d.notes ?? []), note] } : d);
@@ -50,18 +51,19 @@ function checkAllConfigs(k: KernelDecl, add: (d: Diagnostic, note?: string) => v
   if (space.diagnostics.length > 0) return 0;
   // The default configuration first: its errors need no note.
   const def = bindConfig(space, new Map());
-  def.diagnostics.forEach((d) => add(d));
-  if (!def.bindings) return 0;
-  checkKernel(k, def.bindings).diagnostics.forEach((d) => add(d));
   const { configs, total } = enumerateConfigs(space, { allConsts: true, limit: CHECK_CONFIG_LIMIT });
-  if (total === 0) {
-    add(error('TK3008', k.name.span, `no configuration of kernel '${k.name.name}' satisfies its require constraints`, 'loosen a constraint or add candidates'));
-    return 1;
+  if (!def.bindings) {
+    const onlyRequires = def.diagnostics.every((d) => d.code === 'TK3004');
+    if (onlyRequires && total === 0) {
+      add(error('TK3008', k.name.span, `no configuration of kernel '${k.name.name}' satisfies its require constraints`, 'loosen a constraint or add candidates'));
+    } else def.diagnostics.forEach((d) => add(d));
+    return 0;
   }
+  checkKernel(k, def.bindings).diagnostics.forEach((d) => add(d));
   for (const b of configs) {
     for (const d of checkKernel(k, b).diagnostics) add(d, `in configuration ${describe(b)}`);
   }
-  return configs.length + 1;
+  return configs.length;
 }
 
 /** Finds a kernel by name (or the only kernel of the program). */

@@ -664,8 +664,9 @@ class AstBuilder {
     const gridNode = node(n, 'gridClause');
     const gridKw = tok(gridNode, 'Grid');
     const gridList = node(gridNode, 'list');
-    const grid = this.listElements(gridList, endOf(gridKw) ?? headerEnd);
-    const gridSpan = cover(headerEnd, gridKw, this.nodeSpan(gridList));
+    const gridL = this.list(gridList, endOf(gridKw) ?? headerEnd);
+    const grid = gridL.elements;
+    const gridSpan = cover(headerEnd, gridKw, gridL.span);
     const blockNode = node(n, 'block');
     const bodyAt = endOf(gridSpan) ?? headerEnd;
     const body = blockNode && hasTokens(blockNode) ? this.block(blockNode) : emptyBlock(bodyAt);
@@ -717,9 +718,10 @@ class AstBuilder {
     const inKw = tok(n, 'In');
     const candidatesNode = node(n, 'candidates');
     const eq = tok(n, 'Eq');
-    const candidates = inKw ? this.listElements(candidatesNode, endOf(inKw) ?? at) : undefined;
+    const cands = inKw ? this.list(candidatesNode, endOf(inKw) ?? at) : undefined;
+    const candidates = cands?.elements;
     const dflt = eq ? this.expr(node(n, 'default'), endOf(eq) ?? at) : undefined;
-    const span = cover(name.span.start, name.span, colon, type.span, inKw, this.nodeSpan(candidatesNode), eq, dflt?.span);
+    const span = cover(name.span.start, name.span, colon, type.span, inKw, cands?.span, eq, dflt?.span);
     const decl: ConstDecl = { kind: 'Const', name, type, span };
     return { ...decl, ...(candidates ? { candidates } : {}), ...(dflt ? { default: dflt } : {}) };
   }
@@ -728,10 +730,11 @@ class AstBuilder {
     const name = this.ident(tok(n, 'name'), 0);
     const inKw = tok(n, 'In');
     const candidatesNode = node(n, 'candidates');
-    const candidates = this.listElements(candidatesNode, endOf(inKw, name.span) ?? name.span.end);
+    const cands = this.list(candidatesNode, endOf(inKw, name.span) ?? name.span.end);
+    const candidates = cands.elements;
     const eq = tok(n, 'Eq');
     const dflt = eq ? this.expr(node(n, 'default'), endOf(eq) ?? name.span.end) : undefined;
-    const span = cover(name.span.start, name.span, inKw, this.nodeSpan(candidatesNode), eq, dflt?.span);
+    const span = cover(name.span.start, name.span, inKw, cands.span, eq, dflt?.span);
     const decl: TunableDecl = { kind: 'Tunable', name, candidates, span };
     return dflt ? { ...decl, default: dflt } : decl;
   }
@@ -830,31 +833,14 @@ class AstBuilder {
     return els ? { kind: 'If', cond, then, else: els, span } : { kind: 'If', cond, then, span };
   }
 
-  /** The elements of a `[...]` list node (grid, candidates). */
-  private listElements(n: CstNode | undefined, at: number): Expr[] {
+  /** A `[...]` list node (grid, candidates, list expression); no span when it holds no token. */
+  private list(n: CstNode | undefined, at: number): { elements: Expr[]; span: Span | undefined } {
     const lbracket = tok(n, 'LBracket');
     const base = endOf(lbracket) ?? at;
-    return nodes(n, 'expression').map((e) => this.expr(e, base));
-  }
-
-  private nodeSpan(n: CstNode | undefined): Span | undefined {
-    if (!n) return undefined;
-    let start = Infinity;
-    let end = -Infinity;
-    const walk = (m: CstNode): void => {
-      for (const list of Object.values(m.children)) {
-        for (const e of list) {
-          if (isToken(e)) {
-            if (e.isInsertedInRecovery) continue;
-            const s = tspan(e);
-            if (s.start < start) start = s.start;
-            if (s.end > end) end = s.end;
-          } else walk(e);
-        }
-      }
-    };
-    walk(n);
-    return Number.isFinite(start) ? { start, end } : undefined;
+    const elements = nodes(n, 'expression').map((e) => this.expr(e, base));
+    const rbracket = tok(n, 'RBracket');
+    const span = lbracket || rbracket || elements.length > 0 ? cover(base, lbracket, ...elements.map((e) => e.span), rbracket) : undefined;
+    return { elements, span };
   }
 
   // --- expressions -------------------------------------------------------------------------
@@ -877,7 +863,7 @@ class AstBuilder {
       case 'primary':
         return this.primary(n, at);
       default:
-        return { kind: 'Error', span: this.nodeSpan(n) ?? { start: at, end: at } };
+        return { kind: 'Error', span: { start: at, end: at } };
     }
   }
 
@@ -959,8 +945,8 @@ class AstBuilder {
     }
     const list = node(n, 'list');
     if (list) {
-      const elements = this.listElements(list, at);
-      return { kind: 'List', elements, span: this.nodeSpan(list) ?? { start: at, end: at } };
+      const { elements, span } = this.list(list, at);
+      return { kind: 'List', elements, span: span ?? { start: at, end: at } };
     }
     return { kind: 'Error', span: { start: at, end: at } };
   }
@@ -1031,25 +1017,43 @@ export function parseProgram(src: SourceText): ParseResult {
   const diagnostics: Diagnostic[] = [...lexed.diagnostics];
   parser.input = lexed.tokens;
   let cst: CstNode | undefined;
+  let program: Program | undefined;
+  const builder = new AstBuilder();
   try {
     cst = parser.program();
+    program = builder.program(cst);
   } catch (e) {
-    // Only a JS error can escape chevrotain here; in practice a stack overflow on absurd nesting.
+    // Only a JS error can escape chevrotain and the conversion: in practice a stack overflow
+    // on absurdly deep nesting (a couple of hundred parentheses).
     if (!(e instanceof RangeError)) throw e;
-    const first = lexed.tokens[0];
-    diagnostics.push(error('TK0003', first ? tspan(first) : eofSpan, 'the text is nested too deeply to parse'));
+    diagnostics.push(error('TK0003', deepestSpan(lexed.tokens) ?? eofSpan, 'expressions are nested too deeply to parse'));
   }
-  let syntax = cst ? parser.errors.map((e) => toDiagnostic(e, eofSpan)) : [];
+  let syntax = cst && program ? parser.errors.map((e) => toDiagnostic(e, eofSpan)) : [];
   // A comment left open swallowed the rest of the file: what is then missing at its end is
   // the same mistake, already reported.
   if (lexed.diagnostics.some((d) => d.code === 'TK0004')) {
     syntax = syntax.filter((d) => d.span.start !== eofSpan.start || d.span.end !== eofSpan.end);
   }
   diagnostics.push(...suppressCascades(syntax, lexed.tokens));
-  const builder = new AstBuilder();
-  const program: Program = cst ? builder.program(cst) : { kind: 'Program', kernels: [], span: { start: 0, end: 0 } };
-  diagnostics.push(...builder.diagnostics);
-  return { program, diagnostics: dedupe(diagnostics) };
+  if (program) diagnostics.push(...builder.diagnostics);
+  return { program: program ?? { kind: 'Program', kernels: [], span: { start: 0, end: 0 } }, diagnostics: dedupe(diagnostics) };
+}
+
+/** The opening bracket at the greatest nesting depth, or the first token. */
+function deepestSpan(tokens: readonly IToken[]): Span | undefined {
+  let depth = 0;
+  let best = -1;
+  let at: IToken | undefined = tokens[0];
+  for (const t of tokens) {
+    if (t.tokenType === LParen || t.tokenType === LBracket || t.tokenType === LCurly) {
+      depth++;
+      if (depth > best) {
+        best = depth;
+        at = t;
+      }
+    } else if (t.tokenType === RParen || t.tokenType === RBracket || t.tokenType === RCurly) depth--;
+  }
+  return at ? tspan(at) : undefined;
 }
 
 function toDiagnostic(e: IRecognitionException, eofSpan: Span): Diagnostic {
