@@ -2,7 +2,7 @@
  * The `tilekit` command line (docs/cli.md). Only argument parsing lives here: each command is a
  * function in its own layer, taking a CliIO, so everything runs in-process under tests.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { checkCommand } from '../dsl/check-command.js';
 import { EXIT_ERRORS, EXIT_USAGE, processIO, type CliIO } from '../dsl/cli-io.js';
 
@@ -60,6 +60,19 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     .action(async (file: string, flags: KernelFlags & { backend: string; args: string; out: string }) => {
       const { runCommand } = await import('../runtime/run-command.js');
       code = await runCommand(file, flags, io);
+    });
+
+  program
+    .command('selftest')
+    .description('run the shipped kernels at ragged shapes against their float64 references')
+    .option('--seed <n>', 'seed of the random inputs', (v) => {
+      if (!/^\d+$/.test(v)) throw new InvalidArgumentError('expected a non-negative integer');
+      return Number(v);
+    }, 20261129)
+    .option('-k, --kernel <name>', 'only this kernel (repeatable)', collect, [])
+    .action(async (flags: { seed: number; kernel: string[] }) => {
+      const { selftestCommand } = await import('../kernels/selftest-command.js');
+      code = await selftestCommand({ seed: flags.seed, kernels: flags.kernel }, io);
     });
 
   try {

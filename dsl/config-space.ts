@@ -210,6 +210,12 @@ export function bindConfig(space: KernelSpace, overrides: ReadonlyMap<string, st
   return req.ok ? { bindings, diagnostics: [] } : { diagnostics: req.diagnostics };
 }
 
+/** The values to visit for a parameter without a candidate list: both booleans, else its default. */
+function allValues(p: ParamSpace): CVal[] {
+  if (p.kind === 'bool') return [{ kind: 'bool', value: false }, { kind: 'bool', value: true }];
+  return p.default ? [p.default] : [];
+}
+
 /**
  * Every configuration of the space that satisfies `require`, constants fixed to `fixed`
  * (or enumerated over their candidates when `allConsts`), in a stable order; at most `limit`.
@@ -223,7 +229,7 @@ export function enumerateConfigs(
   for (const p of [...space.consts, ...space.tunables]) {
     const fixed = opts.fixed?.get(p.name);
     if (fixed) axes.push({ name: p.name, values: [fixed] });
-    else if (p.tunable || opts.allConsts) axes.push({ name: p.name, values: p.candidates ?? (p.default ? [p.default] : []) });
+    else if (p.tunable || opts.allConsts) axes.push({ name: p.name, values: p.candidates ?? allValues(p) });
     else if (p.default) axes.push({ name: p.name, values: [p.default] });
     else return { configs: [], total: 0, truncated: false };
   }

@@ -21,6 +21,7 @@ import {
   type IRecognitionException,
   type IToken,
   type TokenType,
+  tokenMatcher,
 } from 'chevrotain';
 import {
   MISSING,
@@ -206,6 +207,13 @@ class TileParser extends CstParser {
   constructor() {
     super([...allTokens], { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: messages });
     this.performSelfAnalysis();
+  }
+
+  // chevrotain tries inserting the expected token before deleting the one found. When the
+  // expected punctuation comes right after (`let a = 1 2;`), the found token is the intruder:
+  // delete it. A missing name is still inserted (`kernel (x: f32)` lacks a name; `(` is fine).
+  protected override canTokenTypeBeInsertedInRecovery(tokType: TokenType): boolean {
+    return tokType === Identifier || !tokenMatcher(this.LA(2), tokType);
   }
 
   // An explicit EOF puts EOF in the follow set of `kernel`, so a kernel cut short re-syncs
@@ -680,7 +688,23 @@ class AstBuilder {
       grid,
       gridSpan,
       body,
-      span: cover(start, kw, name.span, rparen, gridSpan, body.span),
+      span: cover(
+        start,
+        kw,
+        name.span,
+        lparen,
+        rparen,
+        ...params.map((p) => p.span),
+        tok(constBlock, 'Const'),
+        tok(constBlock, 'RCurly'),
+        ...consts.map((c) => c.span),
+        tok(tuneBlock, 'Tune'),
+        tok(tuneBlock, 'RCurly'),
+        ...tunables.map((t) => t.span),
+        ...requires.map((r) => r.span),
+        gridSpan,
+        body.span,
+      ),
     };
   }
 
@@ -1034,7 +1058,7 @@ export function parseProgram(src: SourceText): ParseResult {
   if (lexed.diagnostics.some((d) => d.code === 'TK0004')) {
     syntax = syntax.filter((d) => d.span.start !== eofSpan.start || d.span.end !== eofSpan.end);
   }
-  diagnostics.push(...suppressCascades(syntax, lexed.tokens));
+  diagnostics.push(...suppressCascades(syntax, lexed.diagnostics, lexed.tokens));
   if (program) diagnostics.push(...builder.diagnostics);
   return { program: program ?? { kind: 'Program', kernels: [], span: { start: 0, end: 0 } }, diagnostics: dedupe(diagnostics) };
 }
@@ -1069,21 +1093,36 @@ function toDiagnostic(e: IRecognitionException, eofSpan: Span): Diagnostic {
 }
 
 /**
- * Drops an error whose offending token directly follows the previous error's: after a re-sync
- * chevrotain often trips again on the very next token, which reports the same mistake twice.
+ * Drops a syntax error whose offending token directly follows the previous error's token, or a
+ * character the lexer rejected: after a re-sync chevrotain often trips again on the very next
+ * token, and a dropped character usually leaves a hole the parser trips on; both report the same
+ * mistake twice.
  */
-function suppressCascades(diags: Diagnostic[], tokens: readonly IToken[]): Diagnostic[] {
+function suppressCascades(diags: Diagnostic[], lexical: readonly Diagnostic[], tokens: readonly IToken[]): Diagnostic[] {
   const index = new Map<number, number>();
   tokens.forEach((t, i) => index.set(t.startOffset, i));
+  const afterLexical = new Set(lexical.map((d) => firstTokenFrom(tokens, d.span.end)));
   const sorted = [...diags].sort((a, b) => a.span.start - b.span.start);
   const out: Diagnostic[] = [];
   let prev = -2;
   for (const d of sorted) {
     const i = index.get(d.span.start) ?? tokens.length;
-    if (i !== prev + 1 || out.length === 0) out.push(d);
+    if (i !== prev + 1 && !afterLexical.has(i)) out.push(d);
     prev = i;
   }
   return out;
+}
+
+/** Index of the first token starting at or after `offset` (tokens.length when none does). */
+function firstTokenFrom(tokens: readonly IToken[], offset: number): number {
+  let lo = 0;
+  let hi = tokens.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((tokens[mid]?.startOffset ?? Infinity) < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function dedupe(diags: Diagnostic[]): Diagnostic[] {
