@@ -205,7 +205,13 @@ function oneOf(types: readonly (TokenType | undefined)[]): string {
 
 class TileParser extends CstParser {
   constructor() {
-    super([...allTokens], { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: messages });
+    // Offsets tracking only serves `hasTokens`: a node whose start stays NaN holds no real token.
+    super([...allTokens], {
+      recoveryEnabled: true,
+      maxLookahead: 3,
+      errorMessageProvider: messages,
+      nodeLocationTracking: 'onlyOffset',
+    });
     this.performSelfAnalysis();
   }
 
@@ -587,13 +593,8 @@ function nodes(n: CstNode | undefined, key: string): CstNode[] {
 
 /** Whether the node holds at least one real token (a rule that failed at once holds none). */
 function hasTokens(n: CstNode | undefined): boolean {
-  if (!n) return false;
-  for (const list of Object.values(n.children)) {
-    for (const e of list) {
-      if (isToken(e) ? !e.isInsertedInRecovery : hasTokens(e)) return true;
-    }
-  }
-  return false;
+  // chevrotain computes node locations from real tokens only (inserted ones have NaN offsets).
+  return n !== undefined && Number.isFinite(n.location?.startOffset);
 }
 
 function tspan(t: IToken): Span {
