@@ -58,14 +58,11 @@ export const None = keyword('None', 'None');
 export const KEYWORDS: readonly TokenType[] = [Kernel, Const, Tune, Require, Grid, Let, Var, For, In, If, Else, As, True, False, None];
 
 // ---------------------------------------------------------------------------------------------
-// Operators and punctuation. Categories let one CONSUME take any operator of a precedence level.
+// Operators and punctuation. Categories let one CONSUME take any operator of a kind; the
+// parser reads every binary operator alike and applies precedence itself (BINARY_PRECEDENCE).
 
 export const AssignOp = createToken({ name: 'AssignOp', pattern: Lexer.NA, label: 'an assignment operator' });
-export const OrOp = createToken({ name: 'OrOp', pattern: Lexer.NA, label: "'||'" });
-export const AndOp = createToken({ name: 'AndOp', pattern: Lexer.NA, label: "'&&'" });
-export const CmpOp = createToken({ name: 'CmpOp', pattern: Lexer.NA, label: 'a comparison operator' });
-export const AddOp = createToken({ name: 'AddOp', pattern: Lexer.NA, label: "'+' or '-'" });
-export const MulOp = createToken({ name: 'MulOp', pattern: Lexer.NA, label: "'*', '/' or '%'" });
+export const BinaryOp = createToken({ name: 'BinaryOp', pattern: Lexer.NA, label: 'a binary operator' });
 export const UnaryOp = createToken({ name: 'UnaryOp', pattern: Lexer.NA, label: "'-' or '!'" });
 
 function punct(name: string, text: string, categories: TokenType[] = []): TokenType {
@@ -77,20 +74,20 @@ export const PlusEq = punct('PlusEq', '+=', [AssignOp]);
 export const MinusEq = punct('MinusEq', '-=', [AssignOp]);
 export const StarEq = punct('StarEq', '*=', [AssignOp]);
 export const SlashEq = punct('SlashEq', '/=', [AssignOp]);
-export const OrOr = punct('OrOr', '||', [OrOp]);
-export const AndAnd = punct('AndAnd', '&&', [AndOp]);
-export const EqEq = punct('EqEq', '==', [CmpOp]);
-export const NotEq = punct('NotEq', '!=', [CmpOp]);
-export const LtEq = punct('LtEq', '<=', [CmpOp]);
-export const GtEq = punct('GtEq', '>=', [CmpOp]);
-export const Lt = punct('Lt', '<', [CmpOp]);
-export const Gt = punct('Gt', '>', [CmpOp]);
+export const OrOr = punct('OrOr', '||', [BinaryOp]);
+export const AndAnd = punct('AndAnd', '&&', [BinaryOp]);
+export const EqEq = punct('EqEq', '==', [BinaryOp]);
+export const NotEq = punct('NotEq', '!=', [BinaryOp]);
+export const LtEq = punct('LtEq', '<=', [BinaryOp]);
+export const GtEq = punct('GtEq', '>=', [BinaryOp]);
+export const Lt = punct('Lt', '<', [BinaryOp]);
+export const Gt = punct('Gt', '>', [BinaryOp]);
 export const Eq = punct('Eq', '=', [AssignOp]);
-export const Plus = punct('Plus', '+', [AddOp]);
-export const Minus = punct('Minus', '-', [AddOp, UnaryOp]);
-export const Star = punct('Star', '*', [MulOp]);
-export const Slash = punct('Slash', '/', [MulOp]);
-export const Percent = punct('Percent', '%', [MulOp]);
+export const Plus = punct('Plus', '+', [BinaryOp]);
+export const Minus = punct('Minus', '-', [BinaryOp, UnaryOp]);
+export const Star = punct('Star', '*', [BinaryOp]);
+export const Slash = punct('Slash', '/', [BinaryOp]);
+export const Percent = punct('Percent', '%', [BinaryOp]);
 export const Bang = punct('Bang', '!', [UnaryOp]);
 export const LParen = punct('LParen', '(');
 export const RParen = punct('RParen', ')');
@@ -141,13 +138,26 @@ export const allTokens: readonly TokenType[] = [
   Semicolon,
   Colon,
   AssignOp,
-  OrOp,
-  AndOp,
-  CmpOp,
-  AddOp,
-  MulOp,
+  BinaryOp,
   UnaryOp,
 ];
+
+/** Binding strength of each binary operator (docs/language.md, levels 1 to 5); all associate left. */
+export const BINARY_PRECEDENCE: Readonly<Record<string, number>> = {
+  '||': 1,
+  '&&': 2,
+  '==': 3,
+  '!=': 3,
+  '<': 3,
+  '<=': 3,
+  '>': 3,
+  '>=': 3,
+  '+': 4,
+  '-': 4,
+  '*': 5,
+  '/': 5,
+  '%': 5,
+};
 
 const lexer = new Lexer([...allTokens], { positionTracking: 'onlyOffset', ensureOptimizations: false });
 

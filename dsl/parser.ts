@@ -26,7 +26,7 @@ import {
 import {
   MISSING,
   type AssignOp as AssignOpText,
-  type BinaryOp,
+  type BinaryOp as BinaryOpText,
   type Block,
   type ConstDecl,
   type DimRef,
@@ -44,14 +44,13 @@ import {
 } from './ast.js';
 import { error, type Diagnostic } from './diagnostic.js';
 import {
-  AddOp,
   allTokens,
-  AndOp,
   As,
   AssignOp,
+  BINARY_PRECEDENCE,
+  BinaryOp,
   Colon,
   Comma,
-  CmpOp,
   Const,
   describeToken,
   describeTokenType,
@@ -72,9 +71,7 @@ import {
   LCurly,
   Let,
   LParen,
-  MulOp,
   None,
-  OrOp,
   RBracket,
   RCurly,
   Require,
@@ -99,19 +96,7 @@ interface SyntaxInfo {
   hint?: string;
 }
 
-const EXPRESSION_RULES = new Set([
-  'expression',
-  'andExpr',
-  'cmpExpr',
-  'addExpr',
-  'mulExpr',
-  'castExpr',
-  'unaryExpr',
-  'postfixExpr',
-  'primary',
-  'arg',
-  'parenExpr',
-]);
+const EXPRESSION_RULES = new Set(['expression', 'operand', 'arg', 'parenExpr']);
 
 function encode(info: SyntaxInfo): string {
   return JSON.stringify(info);
@@ -421,71 +406,34 @@ class TileParser extends CstParser {
     this.CONSUME(RBracket);
   });
 
-  // Binary levels, loosest first: operands and operators are kept in order under one label each.
+  // All binary operators at one level: precedence is applied when building the AST, which
+  // keeps the CST (and the stack per nesting level) small.
   readonly expression = this.RULE('expression', () => {
-    this.SUBRULE(this.andExpr, { LABEL: 'operands' });
+    this.SUBRULE(this.operand, { LABEL: 'operands' });
     this.MANY(() => {
-      this.CONSUME(OrOp, { LABEL: 'ops' });
-      this.SUBRULE2(this.andExpr, { LABEL: 'operands' });
+      this.CONSUME(BinaryOp, { LABEL: 'ops' });
+      this.SUBRULE2(this.operand, { LABEL: 'operands' });
     });
   });
 
-  readonly andExpr = this.RULE('andExpr', () => {
-    this.SUBRULE(this.cmpExpr, { LABEL: 'operands' });
-    this.MANY(() => {
-      this.CONSUME(AndOp, { LABEL: 'ops' });
-      this.SUBRULE2(this.cmpExpr, { LABEL: 'operands' });
-    });
-  });
-
-  readonly cmpExpr = this.RULE('cmpExpr', () => {
-    this.SUBRULE(this.addExpr, { LABEL: 'operands' });
-    this.MANY(() => {
-      this.CONSUME(CmpOp, { LABEL: 'ops' });
-      this.SUBRULE2(this.addExpr, { LABEL: 'operands' });
-    });
-  });
-
-  readonly addExpr = this.RULE('addExpr', () => {
-    this.SUBRULE(this.mulExpr, { LABEL: 'operands' });
-    this.MANY(() => {
-      this.CONSUME(AddOp, { LABEL: 'ops' });
-      this.SUBRULE2(this.mulExpr, { LABEL: 'operands' });
-    });
-  });
-
-  readonly mulExpr = this.RULE('mulExpr', () => {
-    this.SUBRULE(this.castExpr, { LABEL: 'operands' });
-    this.MANY(() => {
-      this.CONSUME(MulOp, { LABEL: 'ops' });
-      this.SUBRULE2(this.castExpr, { LABEL: 'operands' });
-    });
-  });
-
-  // `as` binds tighter than `*` and looser than unary minus: `-x as f16` is `(-x) as f16`.
-  readonly castExpr = this.RULE('castExpr', () => {
-    this.SUBRULE(this.unaryExpr, { LABEL: 'operand' });
-    this.MANY(() => {
+  // Prefix operators, a primary, index suffixes, casts: `-x[i] as f16` is `((-(x[i])) as f16)`,
+  // since postfix binds tighter than unary, and unary tighter than `as` (which is tighter than `*`).
+  readonly operand = this.RULE('operand', () => {
+    this.MANY(() => this.CONSUME(UnaryOp, { LABEL: 'prefix' }));
+    this.OR([
+      { ALT: () => this.CONSUME(IntLit) },
+      { ALT: () => this.CONSUME(FloatLit) },
+      { ALT: () => this.CONSUME(True) },
+      { ALT: () => this.CONSUME(False) },
+      { ALT: () => this.SUBRULE(this.nameOrCall) },
+      { ALT: () => this.SUBRULE(this.parenExpr) },
+      { ALT: () => this.SUBRULE(this.list) },
+    ]);
+    this.MANY2(() => this.SUBRULE(this.indexSuffix));
+    this.MANY3(() => {
       this.CONSUME(As);
       this.CONSUME(Identifier, { LABEL: 'types' });
     });
-  });
-
-  readonly unaryExpr = this.RULE('unaryExpr', () => {
-    this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(UnaryOp, { LABEL: 'op' });
-          this.SUBRULE(this.unaryExpr, { LABEL: 'operand' });
-        },
-      },
-      { ALT: () => this.SUBRULE(this.postfixExpr, { LABEL: 'postfix' }) },
-    ]);
-  });
-
-  readonly postfixExpr = this.RULE('postfixExpr', () => {
-    this.SUBRULE(this.primary);
-    this.MANY(() => this.SUBRULE(this.indexSuffix));
   });
 
   readonly indexSuffix = this.RULE('indexSuffix', () => {
@@ -511,18 +459,6 @@ class TileParser extends CstParser {
           });
         },
       },
-    ]);
-  });
-
-  readonly primary = this.RULE('primary', () => {
-    this.OR([
-      { ALT: () => this.CONSUME(IntLit) },
-      { ALT: () => this.CONSUME(FloatLit) },
-      { ALT: () => this.CONSUME(True) },
-      { ALT: () => this.CONSUME(False) },
-      { ALT: () => this.SUBRULE(this.nameOrCall) },
-      { ALT: () => this.SUBRULE(this.parenExpr) },
-      { ALT: () => this.SUBRULE(this.list) },
     ]);
   });
 
@@ -872,59 +808,36 @@ class AstBuilder {
 
   expr(n: CstNode | undefined, at: number): Expr {
     if (!n || !hasTokens(n)) return { kind: 'Error', span: { start: at, end: at } };
-    switch (n.name) {
-      case 'expression':
-      case 'andExpr':
-      case 'cmpExpr':
-      case 'addExpr':
-      case 'mulExpr':
-        return this.binary(n, at);
-      case 'castExpr':
-        return this.cast(n, at);
-      case 'unaryExpr':
-        return this.unary(n, at);
-      case 'postfixExpr':
-        return this.postfix(n, at);
-      case 'primary':
-        return this.primary(n, at);
-      default:
-        return { kind: 'Error', span: { start: at, end: at } };
-    }
+    return n.name === 'operand' ? this.operand(n, at) : this.binary(n, at);
   }
 
+  /** Operator precedence over the flat `operand (op operand)*` list (shunting-yard, all left-associative). */
   private binary(n: CstNode, at: number): Expr {
-    const operands = nodes(n, 'operands');
-    const ops = toks(n, 'ops');
-    let left = this.expr(operands[0], at);
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i];
-      if (!op) continue;
-      const right = this.expr(operands[i + 1], tspan(op).end);
-      left = { kind: 'Binary', op: op.image as BinaryOp, left, right, span: cover(left.span.start, left.span, op, right.span) };
-    }
-    return left;
-  }
-
-  private cast(n: CstNode, at: number): Expr {
-    let e = this.expr(node(n, 'operand'), at);
-    const types = toks(n, 'types');
-    toks(n, 'As').forEach((asKw, i) => {
-      if (!asKw) return;
-      const type = { name: this.ident(types[i], tspan(asKw).end) };
-      e = { kind: 'Cast', expr: e, type, span: cover(e.span.start, e.span, asKw, type.name.span) };
+    const operandNodes = nodes(n, 'operands');
+    const opToks = toks(n, 'ops').filter((t): t is IToken => t !== undefined);
+    const out: Expr[] = [this.expr(operandNodes[0], at)];
+    const pending: IToken[] = [];
+    const reduce = (): void => {
+      const op = pending.pop();
+      const right = out.pop();
+      const left = out.pop();
+      if (!op || !right || !left) return;
+      out.push({ kind: 'Binary', op: op.image as BinaryOpText, left, right, span: cover(left.span.start, left.span, op, right.span) });
+    };
+    opToks.forEach((op, i) => {
+      const prec = BINARY_PRECEDENCE[op.image] ?? 0;
+      while (pending.length > 0 && (BINARY_PRECEDENCE[pending[pending.length - 1]?.image ?? ''] ?? 0) >= prec) reduce();
+      pending.push(op);
+      out.push(this.expr(operandNodes[i + 1], tspan(op).end));
     });
-    return e;
+    while (pending.length > 0) reduce();
+    return out[0] ?? { kind: 'Error', span: { start: at, end: at } };
   }
 
-  private unary(n: CstNode, at: number): Expr {
-    const op = tok(n, 'op');
-    if (!op) return this.expr(node(n, 'postfix'), at);
-    const operand = this.expr(node(n, 'operand'), tspan(op).end);
-    return { kind: 'Unary', op: op.image as UnaryOpText, operand, span: cover(tspan(op).start, op, operand.span) };
-  }
-
-  private postfix(n: CstNode, at: number): Expr {
-    let e = this.expr(node(n, 'primary'), at);
+  private operand(n: CstNode, at: number): Expr {
+    const prefix = toks(n, 'prefix').filter((t): t is IToken => t !== undefined);
+    const lastPrefix = prefix[prefix.length - 1];
+    let e = this.primary(n, lastPrefix ? tspan(lastPrefix).end : at);
     for (const s of nodes(n, 'indexSuffix')) {
       const lbracket = tok(s, 'LBracket');
       const itemAt = endOf(lbracket) ?? e.span.end;
@@ -936,6 +849,16 @@ class AstBuilder {
         span: cover(e.span.start, e.span, lbracket, ...items.map((i) => i.span), tok(s, 'RBracket')),
       };
     }
+    for (let i = prefix.length - 1; i >= 0; i--) {
+      const op = prefix[i] as IToken;
+      e = { kind: 'Unary', op: op.image as UnaryOpText, operand: e, span: cover(tspan(op).start, op, e.span) };
+    }
+    const types = toks(n, 'types');
+    toks(n, 'As').forEach((asKw, i) => {
+      if (!asKw) return;
+      const type = { name: this.ident(types[i], tspan(asKw).end) };
+      e = { kind: 'Cast', expr: e, type, span: cover(e.span.start, e.span, asKw, type.name.span) };
+    });
     return e;
   }
 
@@ -951,6 +874,7 @@ class AstBuilder {
     return { kind: 'Slice', start, size, span: cover(start.span.start, start.span, sep, size.span) };
   }
 
+  /** The primary alternative of an operand node. */
   private primary(n: CstNode, at: number): Expr {
     const int = tok(n, 'IntLit');
     if (int) return { kind: 'Int', value: intValue(int.image), span: tspan(int) };
