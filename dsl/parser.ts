@@ -96,7 +96,18 @@ interface SyntaxInfo {
   hint?: string;
 }
 
-const EXPRESSION_RULES = new Set(['expression', 'operand', 'arg', 'parenExpr']);
+/** What "no viable alternative" in a rule was looking for. */
+const EXPECTED_IN_RULE: Readonly<Record<string, string>> = {
+  expression: 'an expression',
+  operand: 'an expression',
+  arg: 'an expression',
+  parenExpr: 'an expression',
+  statement: 'a statement',
+  indexItem: "an index (an expression, ':' or 'None')",
+  ifStmt: "'{' or 'if' after 'else'",
+  dim: 'a dimension (a name or an integer)',
+  tuneItem: "a tunable or 'require'",
+};
 
 function encode(info: SyntaxInfo): string {
   return JSON.stringify(info);
@@ -108,7 +119,7 @@ const messages: IParserErrorMessageProvider = {
     if (ruleName === 'program') return encode({ code: 'TK0005', message: `expected 'kernel', found ${found}` });
     if (expected === RCurly) {
       if (ruleName === 'block') return encode({ code: 'TK0003', message: `expected a statement or '}', found ${found}` });
-      const afterCurly = previous.tokenType === LCurly;
+      const afterCurly = previous?.tokenType === LCurly;
       if (ruleName === 'constBlock') {
         return afterCurly
           ? encode({ code: 'TK0003', message: `expected a constant (name: kind) or '}', found ${found}` })
@@ -133,8 +144,15 @@ const messages: IParserErrorMessageProvider = {
     if (expected === Identifier && ruleName === 'kernel') {
       return encode({ code: 'TK0002', message: `expected a kernel name, found ${found}` });
     }
+    if (expected === Identifier && previous?.tokenType === As) {
+      return encode({ code: 'TK0002', message: `expected a type after 'as', found ${found}` });
+    }
+    if (expected === Identifier && previous?.tokenType === Colon && (ruleName === 'param' || ruleName === 'constDecl')) {
+      const what = ruleName === 'param' ? 'a dtype' : 'a kind (int, bool, float or type)';
+      return encode({ code: 'TK0002', message: `expected ${what}, found ${found}` });
+    }
     // After an opening bracket nothing was read yet, so the list's first item is also possible.
-    const afterOpen = previous.tokenType === LParen || previous.tokenType === LBracket;
+    const afterOpen = previous?.tokenType === LParen || previous?.tokenType === LBracket;
     if (expected === RParen && (ruleName === 'nameOrCall' || ruleName === 'paramList')) {
       const item = ruleName === 'nameOrCall' ? 'an argument' : 'a parameter';
       return encode({ code: afterOpen ? 'TK0003' : 'TK0002', message: `expected ${afterOpen ? item : "','"} or ')', found ${found}` });
@@ -155,19 +173,7 @@ const messages: IParserErrorMessageProvider = {
   buildNoViableAltMessage({ expectedPathsPerAlt, actual, ruleName }) {
     const first = actual[0];
     const found = first ? describeToken(first) : 'end of file';
-    const what = EXPRESSION_RULES.has(ruleName)
-      ? 'an expression'
-      : ruleName === 'statement'
-        ? 'a statement'
-        : ruleName === 'indexItem'
-          ? "an index (an expression, ':' or 'None')"
-          : ruleName === 'ifStmt'
-            ? "'{' or 'if' after 'else'"
-            : ruleName === 'dim'
-              ? 'a dimension (a name or an integer)'
-              : ruleName === 'tuneItem'
-                ? "a tunable or 'require'"
-                : oneOf(expectedPathsPerAlt.flatMap((alt) => alt.map((path) => path[0])));
+    const what = EXPECTED_IN_RULE[ruleName] ?? oneOf(expectedPathsPerAlt.flatMap((alt) => alt.map((path) => path[0])));
     return encode({ code: 'TK0003', message: `expected ${what}, found ${found}` });
   },
 
