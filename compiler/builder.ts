@@ -71,9 +71,9 @@ export class Builder {
     if (sameShape(src.type.shape, shape)) return src;
     const c = this.constValue(src);
     if (c !== undefined) return this.const(src.type.dtype, shape, c);
-    // Rank-extend first (numpy rule) so the broadcast op only stretches size-1 axes.
+    // A scalar splats directly; otherwise rank-extend first (numpy rule) so the op only stretches size-1 axes.
     let cur = src;
-    while (cur.type.shape.length < shape.length) cur = this.expandDims(cur, 0);
+    while (cur.type.shape.length > 0 && cur.type.shape.length < shape.length) cur = this.expandDims(cur, 0);
     const result = this.tile(src.type.dtype, shape);
     this.emit({ op: 'broadcast', result, src: cur });
     return result;

@@ -216,6 +216,7 @@ function exec(op: Op, f: Frame): void {
 
 function broadcast(src: Tile, shape: readonly number[]): Tile {
   const n = numel(shape);
+  if (src.shape.length === 0) return { shape, data: new Float64Array(n).fill(src.data[0]!) };
   const out = new Float64Array(n);
   const ss = strides(src.shape);
   // Source strides with 0 on stretched axes, so each output index maps to its source element.

@@ -69,6 +69,7 @@ export type Op =
   | (OpBase & { readonly op: 'dim'; readonly result: TileValue; readonly tensor: Value; readonly axis: number })
   | (OpBase & { readonly op: 'program_id' | 'num_programs'; readonly result: TileValue; readonly axis: number })
   | (OpBase & { readonly op: 'arange'; readonly result: TileValue })
+  /** Stretches size-1 axes of a same-rank tile, or splats a scalar. */
   | (OpBase & { readonly op: 'broadcast'; readonly result: TileValue; readonly src: TileValue })
   | (OpBase & { readonly op: 'expand_dims'; readonly result: TileValue; readonly src: TileValue; readonly axis: number })
   | (OpBase & { readonly op: 'binary'; readonly fn: BinaryFn; readonly result: TileValue; readonly lhs: TileValue; readonly rhs: TileValue })

@@ -43,7 +43,10 @@ export function verifyKernel(k: IRKernel): string[] {
       case 'broadcast': {
         const s = op.src.type.shape;
         const d = op.result.type.shape;
-        if (s.length !== d.length || s.some((x, i) => x !== d[i] && x !== 1) || op.src.type.dtype !== op.result.type.dtype) fail(op, `${t(op.src)} does not broadcast to ${t(op.result)}`);
+        const splat = s.length === 0;
+        if ((!splat && (s.length !== d.length || s.some((x, i) => x !== d[i] && x !== 1))) || op.src.type.dtype !== op.result.type.dtype) {
+          fail(op, `${t(op.src)} does not broadcast to ${t(op.result)}`);
+        }
         break;
       }
       case 'expand_dims':

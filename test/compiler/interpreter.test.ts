@@ -238,6 +238,22 @@ describe('rounding', () => {
     expect(values(y)).toEqual([0]);
   });
 
+  it('truncates i32 division toward zero, gives % the sign of the left side, and wraps on overflow', () => {
+    const ir = build(`
+      kernel k(a: i32[N], b: i32[N], q: i32[N], r: i32[N], s: i32[N]) grid [1] {
+        let x = load(a[0 : 4]);
+        let y = load(b[0 : 4]);
+        store(q[0 : 4], x / y);
+        store(r[0 : 4], x % y);
+        store(s[0 : 4], x + 2147483647);
+      }`);
+    const [q, r, s] = [output('i32', [4], 99), output('i32', [4], 99), output('i32', [4], 99)];
+    run(ir, { a: tensor('i32', [4], [7, -7, 7, -7]), b: tensor('i32', [4], [2, 2, -2, -2]), q, r, s });
+    expect(values(q)).toEqual([3, -3, -3, 3]);
+    expect(values(r)).toEqual([1, -1, 1, -1]);
+    expect(values(s)).toEqual([-2147483642, 2147483640, -2147483642, 2147483640]);
+  });
+
   it('truncates toward zero when casting float to i32', () => {
     const ir = build(`
       kernel k(x: f32[N], y: i32[N]) grid [1] {
@@ -290,15 +306,15 @@ describe('dot', () => {
   });
 
   it('forms f16 products exactly before the f32 addition', () => {
-    // 2049 * 2049 = 4198401 needs 23 bits: exact in f32, though neither factor's square is an f16.
+    // 2047 * 2047 = 4190209 needs 22 bits: exact in f32, though not representable in f16.
     const ir = build(`
-      kernel k(a: f32[M, K], c: f32[M, N]) grid [1] {
+      kernel k(a: f16[M, K], c: f32[M, N]) grid [1] {
         let t = load(a[0 : 1, 0 : 1]);
         store(c[0 : 1, 0 : 1], dot(t, t));
       }`);
     const c = output('f32', [1, 1]);
-    run(ir, { a: tensor('f32', [1, 1], [2049]), c });
-    expect(values(c)).toEqual([2049 * 2049]);
+    run(ir, { a: tensor('f16', [1, 1], [2047]), c });
+    expect(values(c)).toEqual([2047 * 2047]);
   });
 });
 

@@ -3,6 +3,7 @@
  * printer, the verifier (on valid kernels and on hand-broken copies), and dead-code elimination.
  */
 import { describe, expect, it } from 'vitest';
+import { type TensorArg, interpret } from '../../compiler/interpreter.js';
 import { type Block, type IRKernel, type Op, type TileValue, type Value, opBlocks, opResults, tileType } from '../../compiler/ir.js';
 import { printKernel } from '../../compiler/print.js';
 import { verifyKernel } from '../../compiler/verify.js';
@@ -20,8 +21,11 @@ function kernelOps(k: IRKernel): Op[] {
   return [...allOps(k.grid), ...allOps(k.body)];
 }
 
-function opsOf<K extends Op['op']>(k: IRKernel, kind: K): Extract<Op, { op: K }>[] {
-  return kernelOps(k).filter((op): op is Extract<Op, { op: K }> => op.op === kind);
+/** An op narrowed to one kind (an intersection, so `program_id` works though it shares a variant). */
+type OpOf<K extends Op['op']> = Op & { readonly op: K };
+
+function opsOf<K extends Op['op']>(k: IRKernel, kind: K): OpOf<K>[] {
+  return kernelOps(k).filter((op): op is OpOf<K> => op.op === kind);
 }
 
 /** Maps each value id to the op that defines it (block arguments are not in the map). */
@@ -115,6 +119,55 @@ describe('constant folding', () => {
     const off = defs.get(load.indices[0]!.offset.id);
     expect(off?.op === 'const' ? off.value : undefined).toBe(7);
     expect(opsOf(ir, 'binary')).toEqual([]);
+  });
+});
+
+/** Runs a one-program kernel `k(p: <pType>, y: <yType>[N])` and returns y. */
+function runFolding(text: string, p: number, y: TensorArg): number[] {
+  interpret(build(text), new Map<string, TensorArg | number>([['p', p], ['y', y]]));
+  return Array.from(y.data);
+}
+
+describe('constant folding agrees with run-time arithmetic', () => {
+  // BUG (dsl/checker.ts, foldArith ~line 959, used by arith() at line 506): compile-time values
+  // are computed in float64 and never rounded to the expression's dtype, so i32 overflow does not
+  // wrap and f32 sums are not rounded step by step; lowering (compiler/lower.ts line 229) then
+  // emits only the final value as a `const`. The same expression over a run-time value (p = 0)
+  // follows scalar-ops.ts, which rounds every result, and gives a different answer.
+  it.fails('wraps i32 overflow in constant expressions as at run time: (2147483647 + 1) / 2', () => {
+    const y = runFolding(
+      `kernel k(p: i32, y: i32[N]) grid [1] {
+         store(y[0 : 1], (2147483647 + 1) / 2);
+         store(y[1 : 1], (p + 2147483647 + 1) / 2);
+       }`,
+      0,
+      { dtype: 'i32', shape: [2], data: new Float64Array(2) },
+    );
+    expect(y[0], 'compile-time value').toBe(y[1]); // both should be -1073741824; compile time gives 1073741824
+  });
+
+  it.fails('rounds each f32 step of a constant expression: 16777216.0 + 1.0 + 1.0', () => {
+    const y = runFolding(
+      `kernel k(p: f32, y: f32[N]) grid [1] {
+         store(y[0 : 1], 16777216.0 + 1.0 + 1.0);
+         store(y[1 : 1], p + 16777216.0 + 1.0 + 1.0);
+       }`,
+      0,
+      { dtype: 'f32', shape: [2], data: new Float64Array(2) },
+    );
+    expect(y[0], 'compile-time value').toBe(y[1]); // both should be 16777216; compile time gives 16777218
+  });
+
+  it('agrees on i32 arithmetic that does not overflow', () => {
+    const y = runFolding(
+      `kernel k(p: i32, y: i32[N]) grid [1] {
+         store(y[0 : 1], (-7 / 2) * 10 + -7 % 2);
+         store(y[1 : 1], ((p - 7) / 2) * 10 + (p - 7) % 2);
+       }`,
+      0,
+      { dtype: 'i32', shape: [2], data: new Float64Array(2) },
+    );
+    expect(y).toEqual([-31, -31]);
   });
 });
 

@@ -492,7 +492,7 @@ describe('parser: diagnostics', () => {
     expect(program.kernels.map((k) => k.name.name)).toEqual(['a', 'b']);
   });
 
-  it('reports at the last character at end of file, and at offset 0 in an empty file', () => {
+  it('reports an error at end of file on the last character', () => {
     const text = 'kernel k() grid [1] {\n  let a = 1;';
     const { src, program, diagnostics } = parse(text);
     const d = only(diagnostics);
