@@ -956,22 +956,35 @@ function constType(v: CVal): ExprType {
   }
 }
 
+/**
+ * Folds compile-time arithmetic with the semantics the same op has at run time: i32 wraps, f32
+ * rounds at every step. (Compile-time values are only ever i32, i64, f32 or bool.)
+ */
 function foldArith(op: '+' | '-' | '*' | '/' | '%', a: number, b: number, d: DType): number | undefined {
   const int = isInt(d);
+  let r: number;
   switch (op) {
     case '+':
-      return a + b;
+      r = a + b;
+      break;
     case '-':
-      return a - b;
+      r = a - b;
+      break;
     case '*':
-      return a * b;
+      r = d === 'i32' ? Math.imul(a, b) : a * b;
+      break;
     case '/':
-      if (int) return b === 0 ? undefined : Math.trunc(a / b);
-      return a / b;
+      if (int && b === 0) return undefined;
+      r = int ? Math.trunc(a / b) : a / b;
+      break;
     case '%':
       if (int && b === 0) return undefined;
-      return a % b;
+      r = a % b;
+      break;
   }
+  if (d === 'i32') return r | 0;
+  if (d === 'i64') return Math.trunc(r);
+  return d === 'f32' ? Math.fround(r) : r;
 }
 
 function compare(op: string, a: number, b: number): boolean {
