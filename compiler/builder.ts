@@ -5,9 +5,9 @@
 import type { DType } from '../dsl/dtype.js';
 import { isFloat, isInt } from '../dsl/dtype.js';
 import type { Span } from '../dsl/span.js';
-import { convert, roundToDType } from './float-rounding.js';
+import { convert, roundToDType } from '../dsl/float-rounding.js';
 import { type BinaryFn, type Block, type CmpPred, type IRType, type Op, type TileValue, type UnaryFn, type Value, sameShape, tileType } from './ir.js';
-import { applyBinary, applyCmp, applyUnary } from './scalar-ops.js';
+import { applyBinary, applyCmp, applyUnary } from '../dsl/scalar-ops.js';
 
 export class Builder {
   private next = 0;

@@ -8,10 +8,10 @@
  * - loads outside the tensor read `other`, stores outside are dropped.
  */
 import type { DType } from '../dsl/dtype.js';
-import { convert, roundToDType } from './float-rounding.js';
+import { convert, roundToDType } from '../dsl/float-rounding.js';
 import type { AccessIndex, Block, IRKernel, Op, TileValue, Value } from './ir.js';
 import { numel } from './ir.js';
-import { applyBinary, applyCmp, applyUnary } from './scalar-ops.js';
+import { applyBinary, applyCmp, applyUnary } from '../dsl/scalar-ops.js';
 
 export interface TensorArg {
   readonly dtype: DType;

@@ -33,22 +33,8 @@ export interface TileValue extends Value {
   readonly type: TileType;
 }
 
-export type BinaryFn = 'add' | 'sub' | 'mul' | 'div' | 'rem' | 'max' | 'min' | 'and' | 'or';
-export type CmpPred = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
-export type UnaryFn =
-  | 'neg'
-  | 'not'
-  | 'abs'
-  | 'exp'
-  | 'exp2'
-  | 'log'
-  | 'log2'
-  | 'sqrt'
-  | 'rsqrt'
-  | 'tanh'
-  | 'sigmoid'
-  | 'silu'
-  | 'gelu';
+export type { BinaryFn, CmpPred, UnaryFn } from '../dsl/scalar-ops.js';
+import type { BinaryFn, CmpPred, UnaryFn } from '../dsl/scalar-ops.js';
 export type ReduceFn = 'sum' | 'max' | 'min';
 
 /** One axis of a tensor access: a scalar offset, and a tile extent (`null`: a scalar index, axis dropped). */

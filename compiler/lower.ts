@@ -7,11 +7,12 @@ import type { AssignStmt, Block as AstBlock, CallExpr, Expr, ForStmt, IfStmt, In
 import type { CheckedKernel } from '../dsl/checker.js';
 import type { LocalSym, TensorSym } from '../dsl/symbols.js';
 import { type ExprType, type TileT, promoteTypes } from '../dsl/types.js';
+import { ARITH_OPS, CMP_OPS } from '../dsl/scalar-ops.js';
 import { Builder } from './builder.js';
 import type { AccessIndex, BinaryFn, CmpPred, ConfigValue, IRKernel, IRParam, TileValue, UnaryFn, Value } from './ir.js';
 
-const ARITH: Record<string, BinaryFn> = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '%': 'rem' };
-const CMP: Record<string, CmpPred> = { '==': 'eq', '!=': 'ne', '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge' };
+const ARITH: Readonly<Record<string, BinaryFn>> = ARITH_OPS;
+const CMP: Readonly<Record<string, CmpPred>> = CMP_OPS;
 
 /** A lowering bug (the checker accepted something lowering cannot express). */
 export class LoweringError extends Error {}

@@ -39,6 +39,7 @@ import {
   tileT,
 } from './types.js';
 import { BUILTINS, MATH_FNS } from './builtins.js';
+import { ARITH_OPS, CMP_OPS, applyBinary, applyCmp } from './scalar-ops.js';
 
 export interface CheckedKernel {
   readonly kernel: KernelDecl;
@@ -542,7 +543,7 @@ export class Checker {
         const shape = this.shapeOf(l, r, span);
         if (!p || !shape) return ERROR_T;
         let value: number | undefined;
-        if (l.value !== undefined && r.value !== undefined) value = compare(op, l.value, r.value) ? 1 : 0;
+        if (l.value !== undefined && r.value !== undefined) value = applyCmp(CMP_OPS[op as keyof typeof CMP_OPS], l.value, r.value) ? 1 : 0;
         return tileT('bool', shape, p.weak, value);
       }
     }
@@ -956,52 +957,10 @@ function constType(v: CVal): ExprType {
   }
 }
 
-/**
- * Folds compile-time arithmetic with the semantics the same op has at run time: i32 wraps, f32
- * rounds at every step. (Compile-time values are only ever i32, i64, f32 or bool.)
- */
+/** Folds compile-time arithmetic with the op's run-time meaning; undefined for integer division by zero. */
 function foldArith(op: '+' | '-' | '*' | '/' | '%', a: number, b: number, d: DType): number | undefined {
-  const int = isInt(d);
-  let r: number;
-  switch (op) {
-    case '+':
-      r = a + b;
-      break;
-    case '-':
-      r = a - b;
-      break;
-    case '*':
-      r = d === 'i32' ? Math.imul(a, b) : a * b;
-      break;
-    case '/':
-      if (int && b === 0) return undefined;
-      r = int ? Math.trunc(a / b) : a / b;
-      break;
-    case '%':
-      if (int && b === 0) return undefined;
-      r = a % b;
-      break;
-  }
-  if (d === 'i32') return r | 0;
-  if (d === 'i64') return Math.trunc(r);
-  return d === 'f32' ? Math.fround(r) : r;
-}
-
-function compare(op: string, a: number, b: number): boolean {
-  switch (op) {
-    case '==':
-      return a === b;
-    case '!=':
-      return a !== b;
-    case '<':
-      return a < b;
-    case '<=':
-      return a <= b;
-    case '>':
-      return a > b;
-    default:
-      return a >= b;
-  }
+  if (isInt(d) && (op === '/' || op === '%') && b === 0) return undefined;
+  return applyBinary(ARITH_OPS[op], a, b, d);
 }
 
 function editDistance(a: string, b: string): number {

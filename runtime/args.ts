@@ -10,7 +10,7 @@
  * (not just the first), each naming the parameter, so one run shows everything to fix.
  */
 import type { KernelArgs, TensorArg } from '../compiler/interpreter.js';
-import { roundToDType } from '../compiler/float-rounding.js';
+import { roundToDType } from '../dsl/float-rounding.js';
 import type { ConfigValue, IRParam } from '../compiler/ir.js';
 import { isFloat, type DType } from '../dsl/dtype.js';
 

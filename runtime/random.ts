@@ -1,6 +1,6 @@
 /** Seeded, deterministic random numbers for kernel inputs (mulberry32 + Box–Muller): the same seed gives the same tensors. */
 import type { DType } from '../dsl/dtype.js';
-import { roundToDType } from '../compiler/float-rounding.js';
+import { roundToDType } from '../dsl/float-rounding.js';
 
 export interface Rng {
   /** Uniform in [0, 1). */

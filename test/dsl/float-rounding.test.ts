@@ -16,7 +16,7 @@ import {
   roundF8E4M3,
   roundF8E5M2,
   roundToDType,
-} from '../../compiler/float-rounding.js';
+} from '../../dsl/float-rounding.js';
 import { makeRng, seedFromEnv } from '../support/random.js';
 
 const BF16_MAX = (2 - 2 ** -7) * 2 ** 127;

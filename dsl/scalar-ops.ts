@@ -1,13 +1,20 @@
 /**
- * The meaning of each elementwise op on one element, shared by constant folding and the
- * reference interpreter so that the two can never disagree. Every result is computed in
+ * The meaning of each elementwise op on one element, shared by the checker's and the builder's
+ * constant folding and by the reference interpreter, so that they can never disagree. Every result is computed in
  * float64 and rounded once to the result dtype (math functions on f16/bf16 thus behave as
  * "compute in f32 or better, round to the storage type").
  */
-import type { DType } from '../dsl/dtype.js';
-import { isInt } from '../dsl/dtype.js';
+import type { DType } from './dtype.js';
+import { isInt } from './dtype.js';
 import { roundToDType } from './float-rounding.js';
-import type { BinaryFn, CmpPred, UnaryFn } from './ir.js';
+
+export type BinaryFn = 'add' | 'sub' | 'mul' | 'div' | 'rem' | 'max' | 'min' | 'and' | 'or';
+export type CmpPred = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+/** The source operators and the ops they denote. */
+export const ARITH_OPS = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '%': 'rem' } as const satisfies Record<string, BinaryFn>;
+export const CMP_OPS = { '==': 'eq', '!=': 'ne', '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge' } as const satisfies Record<string, CmpPred>;
+
+export type UnaryFn = 'neg' | 'not' | 'abs' | 'exp' | 'exp2' | 'log' | 'log2' | 'sqrt' | 'rsqrt' | 'tanh' | 'sigmoid' | 'silu' | 'gelu';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
