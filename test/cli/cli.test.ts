@@ -253,3 +253,20 @@ describe('run --backend interpret', () => {
     expect(r.err).toMatch(/error\[TK\d{4}\]/);
   });
 });
+
+describe('tilekit selftest', () => {
+  it('runs the chosen kernels against their references and ends with a pass/fail count', async () => {
+    const r = await cli('selftest', '--kernel', 'mlp_down', '--seed', '3');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('seed 3');
+    expect(r.out).toMatch(/mlp_down .* L1 +ok/);
+    expect(r.out).toContain('2 passed, 0 failed');
+  });
+
+  it('rejects an unknown kernel and a malformed seed with exit 2', async () => {
+    expect((await cli('selftest', '--kernel', 'nope')).code).toBe(2);
+    const bad = await cli('selftest', '--seed', 'x');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('non-negative integer');
+  });
+});
