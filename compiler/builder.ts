@@ -61,7 +61,7 @@ export class Builder {
   cast(src: TileValue, dtype: DType): TileValue {
     if (src.type.dtype === dtype) return src;
     const c = this.constValue(src);
-    if (c !== undefined) return this.const(dtype, src.type.shape, convert(c, dtype));
+    if (c !== undefined) return this.const(dtype, src.type.shape, convert(c, dtype, src.type.dtype));
     const result = this.tile(dtype, src.type.shape);
     this.emit({ op: 'cast', result, src });
     return result;

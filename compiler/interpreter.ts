@@ -172,8 +172,9 @@ function exec(op: Op, f: Frame): void {
     case 'cast': {
       const a = f.tile(op.src).data;
       const d = op.result.type.dtype;
+      const from = op.src.type.dtype;
       const out = new Float64Array(a.length);
-      for (let i = 0; i < a.length; i++) out[i] = convert(a[i]!, d);
+      for (let i = 0; i < a.length; i++) out[i] = convert(a[i]!, d, from);
       return f.set(op.result, { shape: op.result.type.shape, data: out });
     }
     case 'transpose': {

@@ -6,7 +6,7 @@
 import type { AssignStmt, Block as AstBlock, CallExpr, Expr, ForStmt, IfStmt, IndexExpr, Stmt } from '../dsl/ast.js';
 import type { CheckedKernel } from '../dsl/checker.js';
 import type { LocalSym, TensorSym } from '../dsl/symbols.js';
-import { type ExprType, type TileT, promoteTypes } from '../dsl/types.js';
+import { type ExprType, type TileT, broadcastShapes, promoteTypes } from '../dsl/types.js';
 import { ARITH_OPS, CMP_OPS } from '../dsl/scalar-ops.js';
 import { Builder } from './builder.js';
 import type { AccessIndex, BinaryFn, CmpPred, ConfigValue, IRKernel, IRParam, TileValue, UnaryFn, Value } from './ir.js';
@@ -126,7 +126,7 @@ class Lowering {
       const vt = this.tileType(s.value);
       const p = promoteTypes(sym.type, vt);
       if (typeof p === 'string') throw new LoweringError('checker accepted an invalid compound assignment');
-      const shape = broadcast(sym.type.shape, vt.shape);
+      const shape = broadcastShapes(sym.type.shape, vt.shape) ?? sym.type.shape;
       v = this.b.binary(ARITH[s.op[0]!]!, this.b.coerce(cur, p.dtype, shape), this.b.coerce(v, p.dtype, shape));
     }
     this.env.set(sym, this.b.coerce(v, sym.type.dtype, sym.type.shape));
@@ -395,9 +395,4 @@ class Lowering {
         return this.b.unary(name as UnaryFn, this.b.cast(this.expr(args[0]!), out.dtype));
     }
   }
-}
-
-function broadcast(a: readonly number[], b: readonly number[]): number[] {
-  const n = Math.max(a.length, b.length);
-  return Array.from({ length: n }, (_, i) => Math.max(a[a.length - n + i] ?? 1, b[b.length - n + i] ?? 1));
 }

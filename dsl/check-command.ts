@@ -16,7 +16,7 @@ export async function checkCommand(files: string[], io: CliIO): Promise<number> 
     for (const source of loaded.sources) {
       const result = checkSource(source);
       for (const diagnostic of result.diagnostics) items.push({ source, diagnostic });
-      kernels += result.checked.size;
+      kernels += result.program.kernels.length;
       for (const n of result.checked.values()) configs += n;
     }
     const { errors, warnings } = reportDiagnostics(io, items);

@@ -49,19 +49,33 @@ function checkAllConfigs(k: KernelDecl, add: (d: Diagnostic, note?: string) => v
   const space = kernelSpace(k);
   space.diagnostics.forEach((d) => add(d));
   if (space.diagnostics.length > 0) return 0;
-  // The default configuration first: its errors need no note.
+  const { configs, total, complete, unbound } = enumerateConfigs(space, { allConsts: true, limit: CHECK_CONFIG_LIMIT });
+  for (const name of unbound) {
+    const p = space.consts.find((c) => c.name === name)!;
+    add({
+      ...error('TK3010', p.span, `constant '${name}' has no default or candidates, so the kernel body cannot be checked`, `give it a default (\`${name}: ${p.kind} = ...\`) or candidates`),
+      severity: 'warning',
+    });
+  }
+  if (unbound.length > 0) return 0;
+  // The default configuration first (its errors need no note); a constant without a default is
+  // legal — it must be given at build time — so only other problems are reported here.
   const def = bindConfig(space, new Map());
-  const { configs, total } = enumerateConfigs(space, { allConsts: true, limit: CHECK_CONFIG_LIMIT });
-  if (!def.bindings) {
-    const onlyRequires = def.diagnostics.every((d) => d.code === 'TK3004');
-    if (onlyRequires && total === 0) {
-      add(error('TK3008', k.name.span, `no configuration of kernel '${k.name.name}' satisfies its require constraints`, 'loosen a constraint or add candidates'));
-    } else def.diagnostics.forEach((d) => add(d));
+  const malformed = def.diagnostics.some((d) => d.code !== 'TK3004' && d.code !== 'TK3007');
+  if (total === 0 && complete && !malformed) {
+    add(error('TK3008', k.name.span, `no configuration of kernel '${k.name.name}' satisfies its require constraints`, 'loosen a constraint or add candidates'));
     return 0;
   }
-  checkKernel(k, def.bindings).diagnostics.forEach((d) => add(d));
+  def.diagnostics.filter((d) => d.code !== 'TK3007').forEach((d) => add(d));
+  if (def.bindings) checkKernel(k, def.bindings).diagnostics.forEach((d) => add(d));
   for (const b of configs) {
     for (const d of checkKernel(k, b).diagnostics) add(d, `in configuration ${describe(b)}`);
+  }
+  if (!complete) {
+    add({
+      ...error('TK3009', k.name.span, `only ${configs.length} configurations of kernel '${k.name.name}' were checked: its space is larger (${total}+ satisfy its require constraints)`, 'tighten the require constraints, or check a part of the space with `tilekit ir --config`'),
+      severity: 'warning',
+    });
   }
   return configs.length;
 }

@@ -33,13 +33,16 @@ import {
   broadcastShapes,
   broadcastsTo,
   formatShape,
+  fitsDType,
   formatType,
+  MAX_TILE_ELEMENTS,
   promoteTypes,
   scalarT,
   tileT,
 } from './types.js';
 import { BUILTINS, MATH_FNS } from './builtins.js';
-import { ARITH_OPS, CMP_OPS, applyBinary, applyCmp } from './scalar-ops.js';
+import { ARITH_OPS, CMP_OPS, applyBinary, applyCmp, applyUnary } from './scalar-ops.js';
+import { convert } from './float-rounding.js';
 
 export interface CheckedKernel {
   readonly kernel: KernelDecl;
@@ -85,6 +88,10 @@ function collectGlobals(k: KernelDecl, b: Bindings, diags: Diagnostic[]): Map<st
   for (const p of k.params) {
     const name = p.name.name;
     if (name === MISSING) continue;
+    if (isDType(name) || name === 'inf') {
+      diags.push(error('TK1002', p.name.span, `'${name}' is a builtin name`, 'choose another parameter name'));
+      continue;
+    }
     if (declared.has(name) || g.has(name)) {
       diags.push(error('TK1002', p.name.span, `'${name}' is already defined`, 'parameters, constants and tunables share one namespace'));
       continue;
@@ -157,8 +164,12 @@ export class Checker {
   private readonly globals: Map<string, Sym>;
   private readonly scopes: Map<string, LocalSym>[] = [];
   private readonly frames: Frame[] = [];
-  /** Grid rank, for program_id's axis check; 3 while checking the grid itself. */
+  /** Grid rank, for program_id's axis check. */
   private gridRank = 3;
+  /** While checking the grid: it is computed before any program runs. */
+  private inGrid = false;
+  /** Locals whose initializer failed: uses are silent, the error is already reported. */
+  private readonly poisoned = new Set<LocalSym>();
 
   constructor(
     readonly kernel: KernelDecl,
@@ -172,7 +183,9 @@ export class Checker {
     if (k.grid.length < 1 || k.grid.length > 3) {
       this.diags.push(error('TK1009', k.gridSpan, `a grid has 1 to 3 axes, found ${k.grid.length}`, 'write grid [x], grid [x, y] or grid [x, y, z]'));
     }
+    this.inGrid = true;
     for (const g of k.grid) this.expectIntScalar(g, 'a grid size');
+    this.inGrid = false;
     this.gridRank = Math.max(1, Math.min(3, k.grid.length));
     this.block(k.body);
     const tensors: TensorSym[] = [];
@@ -228,7 +241,7 @@ export class Checker {
   private declare(name: LetStmt['name'], mutable: boolean, type: TileT): LocalSym | undefined {
     if (name.name === MISSING) return undefined;
     const prev = this.lookup(name.name);
-    if (prev && prev.kind !== 'dtype' && prev.kind !== 'inf') {
+    if (prev) {
       this.diags.push(
         error('TK1002', name.span, `'${name.name}' is already defined as a ${symKindName(prev)}`, 'choose another name; names cannot be shadowed in a kernel'),
       );
@@ -241,9 +254,11 @@ export class Checker {
 
   private letStmt(s: LetStmt): void {
     const t = this.expr(s.init);
-    if (t.kind === 'error') return;
     if (t.kind !== 'tile') {
-      this.diags.push(error('TK2001', s.init.span, `expected a tile or scalar value, found ${formatType(t)}`));
+      if (t.kind !== 'error') this.diags.push(error('TK2001', s.init.span, `expected a tile or scalar value, found ${formatType(t)}`));
+      // Declare the name anyway, so its uses do not add "unknown name" errors.
+      const sym = this.declare(s.name, s.mutable, tileT('f32', []));
+      if (sym) this.poisoned.add(sym);
       return;
     }
     // A variable may change, so it is never a compile-time constant and never weak.
@@ -271,7 +286,7 @@ export class Checker {
       );
       return;
     }
-    if (vt.kind === 'error') return;
+    if (vt.kind === 'error' || this.poisoned.has(sym)) return;
     let t: ExprType = vt;
     if (s.op !== '=') {
       const op = s.op[0] as '+' | '-' | '*' | '/';
@@ -294,9 +309,7 @@ export class Checker {
   }
 
   private assignable(t: TileT, to: TileT): boolean {
-    if (!broadcastsTo(t.shape, to.shape)) return false;
-    if (t.dtype === to.dtype) return true;
-    return t.weak && !isStorageOnly(to.dtype) && (isFloat(to.dtype) || !isFloat(t.dtype)) && to.dtype !== 'bool';
+    return broadcastsTo(t.shape, to.shape) && fitsDType(t, to.dtype);
   }
 
   private withFrame(node: ForStmt | IfStmt, body: () => void): void {
@@ -387,7 +400,11 @@ export class Checker {
   private exprInner(e: Expr): ExprType {
     switch (e.kind) {
       case 'Int':
-        return scalarT('i32', true, e.value);
+        if (e.value > 2 ** 31) {
+          this.diags.push(error('TK2021', e.span, `integer literal ${e.value} does not fit i32`, 'compute large values in i64 (`(x as i64) * ...`) or write a float'));
+          return ERROR_T;
+        }
+        return scalarT('i32', true, applyBinary('add', e.value, 0, 'i32'));
       case 'Float':
         return scalarT('f32', true, e.value);
       case 'Bool':
@@ -404,7 +421,7 @@ export class Checker {
         return this.binary(e.op, l, r, e.span);
       }
       case 'Cast':
-        return this.cast(e.expr, e.type, e.span);
+        return this.cast(e.expr, e.type);
       case 'List': {
         const elements = e.elements.map((x) => this.expr(x));
         return { kind: 'list', elements };
@@ -434,7 +451,7 @@ export class Checker {
       case 'const':
         return constType(s.value);
       case 'local':
-        return s.type;
+        return this.poisoned.has(s) ? ERROR_T : s.type;
       case 'inf':
         return scalarT('f32', true, Infinity);
       case 'dtype':
@@ -444,7 +461,7 @@ export class Checker {
 
   private suggest(name: string): string | undefined {
     const known = [...this.globals.keys(), ...this.scopes.flatMap((s) => [...s.keys()])];
-    const close = known.find((k) => editDistance(k, name) <= Math.max(1, Math.floor(name.length / 3)));
+    const close = known.find((k) => editDistance(k, name) <= Math.floor(name.length / 3));
     return close ? `did you mean '${close}'?` : undefined;
   }
 
@@ -457,7 +474,7 @@ export class Checker {
     }
     if (t.dtype === 'bool') return this.mismatch(span, 'a numeric operand for `-`', t);
     if (isStorageOnly(t.dtype)) return this.storageErr(span, t.dtype);
-    return t.value === undefined ? t : { ...t, value: -t.value };
+    return t.value === undefined ? t : { ...t, value: applyUnary('neg', t.value, t.dtype) };
   }
 
   private mismatch(span: Span, expected: string, found: ExprType, hint?: string): ExprType {
@@ -559,14 +576,14 @@ export class Checker {
     return undefined;
   }
 
-  private cast(inner: Expr, tr: TypeRef, _span: Span): ExprType {
+  private cast(inner: Expr, tr: TypeRef): ExprType {
     const t = this.expr(inner);
     const to = this.resolveType(tr);
     if (t.kind === 'error' || !to) return ERROR_T;
     if (t.kind !== 'tile') return this.mismatch(inner.span, 'a tile or scalar to cast', t);
     // Casting keeps compile-time integers and booleans; float values are folded by the compiler.
     let value: number | undefined;
-    if (t.value !== undefined && (to === 'bool' || isInt(to)) && !isFloat(t.dtype)) value = to === 'bool' ? (t.value !== 0 ? 1 : 0) : t.value;
+    if (t.value !== undefined && (to === 'bool' || isInt(to)) && !isFloat(t.dtype)) value = convert(t.value, to, t.dtype);
     return tileT(to, t.shape, false, value);
   }
 
@@ -634,7 +651,8 @@ export class Checker {
         bad = true;
       }
     }
-    return bad ? ERROR_T : ({ kind: 'access', tensor: t, shape } satisfies AccessT);
+    if (bad || !this.tileLimit(shape, e.span)) return ERROR_T;
+    return { kind: 'access', tensor: t, shape } satisfies AccessT;
   }
 
   private expectIntScalar(e: Expr, what: string): boolean {
@@ -680,7 +698,17 @@ export class Checker {
     return t.value;
   }
 
-  private shapeList(e: Expr | undefined, callSpan: Span): number[] | undefined {
+  /** Rejects tiles no GPU program could hold (and the interpreter could not allocate). */
+  private tileLimit(shape: readonly number[], span: Span): boolean {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (n <= MAX_TILE_ELEMENTS) return true;
+    this.diags.push(
+      error('TK2022', span, `a tile of ${n} elements (${formatShape(shape)}) is larger than the limit of ${MAX_TILE_ELEMENTS}`, 'tiles live in registers and shared memory: use smaller tile sizes and a loop'),
+    );
+    return false;
+  }
+
+  private shapeList(e: Expr | undefined): number[] | undefined {
     if (!e) return undefined;
     if (e.kind !== 'List') {
       this.expr(e);
@@ -690,8 +718,7 @@ export class Checker {
     this.types.set(e, { kind: 'list', elements: [] });
     const dims = e.elements.map((x) => this.tileSize(x, 'a tile dimension'));
     if (dims.some((d) => d === undefined)) return undefined;
-    void callSpan;
-    return dims as number[];
+    return this.tileLimit(dims as number[], e.span) ? (dims as number[]) : undefined;
   }
 
   private call(e: CallExpr): ExprType {
@@ -705,6 +732,19 @@ export class Checker {
       for (const a of e.args) this.expr(a);
       const hint = name === 'range' ? 'range(...) is only valid in a for loop header' : this.suggestBuiltin(name);
       this.diags.push(error('TK1004', e.callee.span, `unknown function '${name}'`, hint));
+      return ERROR_T;
+    }
+    if (this.inGrid && (name === 'program_id' || name === 'num_programs' || name === 'load' || name === 'store')) {
+      for (const a of e.args) this.expr(a);
+      this.diags.push(
+        error('TK1010', e.callee.span, `${name} cannot be used in the grid`, 'the grid is computed before any program runs, from shape symbols, constants and scalar parameters'),
+      );
+      return ERROR_T;
+    }
+    const dup = e.named.find((n, i) => e.named.findIndex((m) => m.name.name === n.name.name) !== i);
+    if (dup) {
+      for (const a of e.args) this.expr(a);
+      this.diags.push(error('TK1007', dup.name.span, `argument '${dup.name.name}' is given twice`));
       return ERROR_T;
     }
     const arity = e.args.length;
@@ -747,24 +787,23 @@ export class Checker {
           this.diags.push(error('TK2016', a[1]!.span, 'cdiv by zero'));
           return ERROR_T;
         }
-        const value = xt.value !== undefined && yt.value !== undefined ? Math.ceil(xt.value / yt.value) : undefined;
         const p = this.promote(xt, yt, e.span);
-        return p ? scalarT(p.dtype, p.weak, value) : ERROR_T;
+        if (!p) return ERROR_T;
+        // The same arithmetic lowering emits: (x + y - 1) / y.
+        const value =
+          xt.value !== undefined && yt.value !== undefined
+            ? applyBinary('div', applyBinary('sub', applyBinary('add', xt.value, yt.value, p.dtype), 1, p.dtype), yt.value, p.dtype)
+            : undefined;
+        return scalarT(p.dtype, p.weak, value);
       }
       case 'arange': {
         const n = this.tileSize(a[0]!, 'the length of arange');
-        return n === undefined ? ERROR_T : tileT('i32', [n]);
+        return n === undefined || !this.tileLimit([n], e.span) ? ERROR_T : tileT('i32', [n]);
       }
       case 'zeros':
       case 'full': {
-        const shape = this.shapeList(a[0], e.span);
-        let value: number | undefined = 0;
-        if (name === 'full') {
-          const v = this.expr(a[1]!);
-          if (v.kind === 'error') return ERROR_T;
-          if (v.kind !== 'tile' || v.shape.length !== 0) return this.mismatch(a[1]!.span, 'a scalar fill value', v);
-          value = v.value;
-        }
+        const shape = this.shapeList(a[0]);
+        const fill = name === 'full' ? this.expr(a[1]!) : undefined;
         const dtArg = a[name === 'full' ? 2 : 1];
         let dtype: DType = 'f32';
         if (dtArg) {
@@ -773,9 +812,12 @@ export class Checker {
           if (d.kind !== 'dtype') return this.mismatch(dtArg.span, 'a dtype', d);
           dtype = d.dtype;
         }
-        if (!shape) return ERROR_T;
-        void value;
-        return tileT(dtype, shape);
+        if (fill) {
+          if (fill.kind === 'error') return ERROR_T;
+          if (fill.kind !== 'tile' || fill.shape.length !== 0) return this.mismatch(a[1]!.span, 'a scalar fill value', fill);
+          if (!fitsDType(fill, dtype)) return this.mismatch(a[1]!.span, `a fill value of dtype ${dtype}`, fill, `cast it: \`as ${dtype}\``);
+        }
+        return shape ? tileT(dtype, shape) : ERROR_T;
       }
       case 'load':
       case 'store':
@@ -820,7 +862,7 @@ export class Checker {
         const p = this.promote(l, r, e.span);
         const shape = this.shapeOf(l, r, e.span);
         if (!p || !shape) return ERROR_T;
-        const value = l.value !== undefined && r.value !== undefined ? (name === 'maximum' ? Math.max(l.value, r.value) : Math.min(l.value, r.value)) : undefined;
+        const value = l.value !== undefined && r.value !== undefined ? applyBinary(name === 'maximum' ? 'max' : 'min', l.value, r.value, p.dtype) : undefined;
         return tileT(p.dtype, shape, p.weak, value);
       }
       case 'where': {
@@ -848,7 +890,7 @@ export class Checker {
         if (isStorageOnly(t.dtype)) return this.storageErr(a[0]!.span, t.dtype);
         if (name === 'abs') {
           if (t.dtype === 'bool') return this.mismatch(a[0]!.span, 'a numeric tile', t);
-          return tileT(t.dtype, t.shape, t.weak, t.value === undefined ? undefined : Math.abs(t.value));
+          return tileT(t.dtype, t.shape, t.weak, t.value === undefined ? undefined : applyUnary('abs', t.value, t.dtype));
         }
         if (!isFloat(t.dtype) || (t.weak && t.dtype !== 'f32')) {
           if (t.weak && !isFloat(t.dtype)) return tileT('f32', t.shape);
@@ -887,7 +929,7 @@ export class Checker {
     if (name === 'load') {
       if (ot) {
         if (ot.kind !== 'tile' || ot.shape.length !== 0) return this.mismatch(other!.span, 'a scalar for `other`', ot);
-        if (ot.dtype !== dtype && !ot.weak) {
+        if (!fitsDType(ot, dtype)) {
           this.diags.push(error('TK2006', other!.span, `other is ${ot.dtype} but tensor '${tt.tensor.name}' holds ${dtype}`, `write a literal, or cast: \`as ${dtype}\``));
           return ERROR_T;
         }
@@ -896,7 +938,7 @@ export class Checker {
     }
     const v = value!;
     if (v.kind !== 'tile') return this.mismatch(e.args[1]!.span, 'a tile to store', v);
-    if (v.dtype !== dtype && !(v.weak && !isStorageOnly(dtype) && (isFloat(dtype) || !isFloat(v.dtype)))) {
+    if (!fitsDType(v, dtype)) {
       this.diags.push(
         error('TK2006', e.args[1]!.span, `cannot store ${v.dtype} into tensor '${tt.tensor.name}' of ${dtype}`, `cast the value: \`(...) as ${dtype}\``),
       );

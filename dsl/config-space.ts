@@ -118,33 +118,35 @@ function bindingsOf(values: Map<string, CVal>): Bindings {
   return { values };
 }
 
-/** Evaluates the `require` constraints; returns the diagnostics of those that fail or are malformed. */
-export function checkRequires(space: KernelSpace, b: Bindings, reportFailures: boolean): { ok: boolean; diagnostics: Diagnostic[] } {
+/**
+ * Evaluates the `require` constraints under a configuration. `ok` is whether every well-formed
+ * constraint holds; a malformed one (not a compile-time bool) is reported and does not count.
+ */
+export function checkRequires(
+  space: KernelSpace,
+  b: Bindings,
+  reportFailures: boolean,
+  hint = 'choose other values with --config / --const',
+): { ok: boolean; diagnostics: Diagnostic[] } {
   const diags: Diagnostic[] = [];
   let ok = true;
   const checker = new Checker(space.kernel, b);
+  // Only what the constraints themselves raise: parameter errors are the body check's to report.
+  const before = checker.diags.length;
   for (const r of space.kernel.requires) {
     const t = checker.expr(r);
-    if (t.kind === 'error') {
-      ok = false;
-      continue;
-    }
+    if (t.kind === 'error') continue;
     if (t.kind !== 'tile' || t.dtype !== 'bool' || t.shape.length !== 0 || t.value === undefined) {
       diags.push(error('TK3003', r.span, 'a require constraint must be a compile-time bool over constants and tunables', 'e.g. `require BM * BN <= 128 * 256;`'));
-      ok = false;
       continue;
     }
     if (!t.value) {
       ok = false;
-      if (reportFailures) {
-        diags.push({
-          ...error('TK3004', r.span, `the configuration ${describe(b)} violates this require constraint`, 'choose other values with --config / --const'),
-        });
-      }
+      if (reportFailures) diags.push(error('TK3004', r.span, `the configuration ${describe(b)} violates this require constraint`, hint));
     }
   }
-  diags.unshift(...checker.diags);
-  return { ok: ok && checker.diags.length === 0, diagnostics: diags };
+  diags.unshift(...checker.diags.slice(before));
+  return { ok, diagnostics: diags };
 }
 
 export function describe(b: Bindings): string {
@@ -206,48 +208,69 @@ export function bindConfig(space: KernelSpace, overrides: ReadonlyMap<string, st
   }
   if (diags.length > 0) return { diagnostics: diags };
   const bindings = bindingsOf(values);
-  const req = checkRequires(space, bindings, true);
-  return req.ok ? { bindings, diagnostics: [] } : { diagnostics: req.diagnostics };
-}
-
-/** The values to visit for a parameter without a candidate list: both booleans, else its default. */
-function allValues(p: ParamSpace): CVal[] {
-  if (p.kind === 'bool') return [{ kind: 'bool', value: false }, { kind: 'bool', value: true }];
-  return p.default ? [p.default] : [];
+  const req = checkRequires(space, bindings, true, overrides.size === 0 ? 'the defaults must satisfy every require: change a default (`= value`) or the constraint' : undefined);
+  return req.diagnostics.length === 0 ? { bindings, diagnostics: [] } : { diagnostics: req.diagnostics };
 }
 
 /**
- * Every configuration of the space that satisfies `require`, constants fixed to `fixed`
- * (or enumerated over their candidates when `allConsts`), in a stable order; at most `limit`.
+ * The values to visit for a parameter without a candidate list: both booleans; else its default;
+ * else, for a float, a stand-in (1.0: types do not depend on a float's value). An int or type
+ * constant with neither default nor candidates has no value to visit.
+ */
+function allValues(p: ParamSpace): CVal[] {
+  if (p.kind === 'bool') return [{ kind: 'bool', value: false }, { kind: 'bool', value: true }];
+  if (p.default) return [p.default];
+  return p.kind === 'float' ? [{ kind: 'float', value: 1 }] : [];
+}
+
+export interface ConfigEnumeration {
+  /** Configurations that satisfy `require`, in a stable order; at most `limit`. */
+  readonly configs: Bindings[];
+  /** How many satisfying configurations were found (a lower bound when not `complete`). */
+  readonly total: number;
+  /** Whether the whole space was visited (it is not when it exceeds `maxVisits`). */
+  readonly complete: boolean;
+  /** Constants that have no value to visit (no default, no candidates, not bool or float). */
+  readonly unbound: readonly string[];
+}
+
+/**
+ * Every configuration of the space that satisfies `require`, constants fixed to their defaults
+ * (or enumerated over their candidates when `allConsts`), in a stable order. At most `limit` are
+ * returned and at most `maxVisits` points of the space are visited.
  */
 export function enumerateConfigs(
   space: KernelSpace,
-  opts: { fixed?: ReadonlyMap<string, CVal>; allConsts?: boolean; limit?: number } = {},
-): { configs: Bindings[]; total: number; truncated: boolean } {
+  opts: { fixed?: ReadonlyMap<string, CVal>; allConsts?: boolean; limit?: number; maxVisits?: number } = {},
+): ConfigEnumeration {
   const limit = opts.limit ?? 100_000;
+  const maxVisits = opts.maxVisits ?? 1_000_000;
   const axes: { name: string; values: readonly CVal[] }[] = [];
+  const unbound: string[] = [];
   for (const p of [...space.consts, ...space.tunables]) {
     const fixed = opts.fixed?.get(p.name);
-    if (fixed) axes.push({ name: p.name, values: [fixed] });
-    else if (p.tunable || opts.allConsts) axes.push({ name: p.name, values: p.candidates ?? allValues(p) });
-    else if (p.default) axes.push({ name: p.name, values: [p.default] });
-    else return { configs: [], total: 0, truncated: false };
+    const values = fixed ? [fixed] : p.tunable || opts.allConsts ? (p.candidates ?? allValues(p)) : p.default ? [p.default] : [];
+    if (values.length === 0) unbound.push(p.name);
+    axes.push({ name: p.name, values });
   }
   const configs: Bindings[] = [];
+  if (unbound.length > 0) return { configs, total: 0, complete: true, unbound };
   let total = 0;
+  let visits = 0;
   const idx = axes.map(() => 0);
-  if (axes.some((a) => a.values.length === 0)) return { configs, total, truncated: false };
   for (;;) {
+    if (visits++ >= maxVisits) return { configs, total, complete: false, unbound };
     const values = new Map<string, CVal>();
     axes.forEach((a, i) => values.set(a.name, a.values[idx[i]!]!));
     const b = bindingsOf(values);
     if (checkRequires(space, b, false).ok) {
       total++;
       if (configs.length < limit) configs.push(b);
+      else if (total > limit) return { configs, total, complete: false, unbound };
     }
     let i = axes.length - 1;
     while (i >= 0 && ++idx[i]! >= axes[i]!.values.length) idx[i--] = 0;
     if (i < 0) break;
   }
-  return { configs, total, truncated: total > configs.length };
+  return { configs, total, complete: true, unbound };
 }

@@ -56,7 +56,8 @@ export function formatDiagnostic(d: Diagnostic, src: SourceText): string {
     `${pad}--> ${src.path}:${pos.line}:${pos.column}`,
     `${pad} |`,
     `${pos.line} | ${lineText}`,
-    `${pad} | ${' '.repeat(pos.column - 1)}${'^'.repeat(caretLen)}`,
+    // Keep tabs under tabs so the caret lines up however wide the terminal draws them.
+    `${pad} | ${lineText.slice(0, pos.column - 1).replace(/[^\t]/g, ' ')}${'^'.repeat(caretLen)}`,
   ];
   for (const n of d.notes ?? []) out.push(`${pad} = note: ${n}`);
   if (d.hint) out.push(`${pad} = hint: ${d.hint}`);

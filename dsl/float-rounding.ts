@@ -149,8 +149,9 @@ const I64_LIM = 2 ** 63;
  * An explicit cast. To integers: truncate toward zero, saturate to the range,
  * NaN → 0 (PTX cvt.rzi.s32.f32 / .s64). Everything else as roundToDType.
  */
-export function convert(x: number, to: DType): number {
-  if (to !== 'i32' && to !== 'i64') return roundToDType(to, x);
+export function convert(x: number, to: DType, from?: DType): number {
+  // Integer to integer keeps the low bits (C and PTX cvt.s32.s64); only float → int saturates.
+  if ((to !== 'i32' && to !== 'i64') || from === 'i32' || from === 'i64' || from === 'bool') return roundToDType(to, x);
   if (x !== x) return 0;
   const t = Math.trunc(x) + 0;
   return to === 'i32' ? Math.min(I32_MAX, Math.max(I32_MIN, t)) : Math.min(I64_LIM, Math.max(-I64_LIM, t));

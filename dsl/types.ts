@@ -42,9 +42,21 @@ export type ExprType =
 export const ERROR_T: ExprType = { kind: 'error' };
 export const VOID_T: ExprType = { kind: 'void' };
 
+/** Only compile-time values are weak: a run-time tile always has a definite dtype. */
 export function tileT(dtype: DType, shape: readonly number[], weak = false, value?: number): TileT {
-  return value === undefined ? { kind: 'tile', dtype, shape, weak } : { kind: 'tile', dtype, shape, weak, value };
+  return value === undefined ? { kind: 'tile', dtype, shape, weak: false } : { kind: 'tile', dtype, shape, weak, value };
 }
+
+/** Whether `t` may be used where a `to` is expected without a cast: the same dtype, or a literal that fits. */
+export function fitsDType(t: TileT, to: DType): boolean {
+  if (t.dtype === to) return true;
+  if (!t.weak || to === 'bool' || t.dtype === 'bool' || to === 'f8e4m3' || to === 'f8e5m2') return false;
+  const floatTo = to === 'f16' || to === 'bf16' || to === 'f32';
+  return floatTo || t.dtype === 'i32' || t.dtype === 'i64';
+}
+
+/** Tiles larger than this many elements are rejected: no GPU program holds one. */
+export const MAX_TILE_ELEMENTS = 1 << 20;
 
 export function scalarT(dtype: DType, weak = false, value?: number): TileT {
   return tileT(dtype, [], weak, value);

@@ -11,7 +11,7 @@ import { formatJson, formatOutputs, parseArgs } from './args.js';
 /** Every backend name `--backend` accepts; those not built yet name what brings them. */
 export const BACKENDS: Readonly<Record<string, { available: true } | { available: false; comesWith: string }>> = {
   interpret: { available: true },
-  emulate: { available: false, comesWith: 'the PTX emulator' },
+  emulate: { available: false, comesWith: 'the NVIDIA backend (tile IR to PTX)' },
   'hip-cpu': { available: false, comesWith: 'the HIP CPU harness' },
   gpu: { available: false, comesWith: 'the native GPU addon' },
 };

@@ -40,6 +40,11 @@ export interface VarDecl {
   readonly weak?: boolean;
   /** Initializer values, flattened (numbers, or bigints for 64-bit integers). */
   readonly init?: readonly (number | bigint)[];
+  /**
+   * Initializer elements that are addresses of symbols (`= generic(x)`, `= {arr+8, f}`); `init` holds 0 at
+   * those indices. nvcc emits these for `__device__ int *p = &x;` and function-pointer tables.
+   */
+  readonly initSymbols?: readonly { readonly index: number; readonly symbol: string; readonly offset: number; readonly generic: boolean }[];
   readonly pos: PtxPos;
 }
 
@@ -51,15 +56,29 @@ export interface Guard {
 
 export type Operand =
   /** A register (`%r1`), special register (`%tid.x`, `%laneid`) or a variable/function name used as a value. */
-  | { readonly kind: 'reg'; readonly name: string }
+  | { readonly kind: 'reg'; readonly name: string; /** `!%p1`: a negated predicate source (setp, vote). */ readonly negate?: boolean }
   /** An integer immediate; 64-bit values that do not fit a double exactly are bigints. */
   | { readonly kind: 'int'; readonly value: number | bigint }
   /** A floating-point immediate (`0f3F800000`, `0d3FF0000000000000`, `1.5`); `bits32`/`bits64` keep the exact hex form. */
-  | { readonly kind: 'float'; readonly value: number; readonly width: 32 | 64 }
+  | {
+      readonly kind: 'float';
+      readonly value: number;
+      readonly width: 32 | 64;
+      /** Present when written `0fXXXXXXXX` (NaN payloads survive here, not in `value`). */
+      readonly bits32?: number;
+      /** Present when written `0dXXXXXXXXXXXXXXXX`. */
+      readonly bits64?: bigint;
+    }
   /** A brace list `{%r1, %r2, %r3, %r4}`; `_` elements are sinks. */
   | { readonly kind: 'vec'; readonly elems: readonly Operand[] }
   /** An address `[base]`, `[base+off]`; base is a register or a symbol (variable) name, or absent for `[imm]`. */
-  | { readonly kind: 'addr'; readonly base?: string; readonly offset: number }
+  | {
+      readonly kind: 'addr';
+      readonly base?: string;
+      readonly offset: number;
+      /** `[tex, {%f1, %f2}]`, `[%rd1, {%r2, %r3}]` (texture and tensor-map coordinates). */
+      readonly coords?: readonly Operand[];
+    }
   /** `_`: a result nobody reads. */
   | { readonly kind: 'sink' }
   /** A label used as a branch target, or a function name in `call`. */

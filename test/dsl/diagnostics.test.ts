@@ -66,11 +66,23 @@ const cases: Case[] = [
   { code: 'TK2018', text: kernel('let a = load(x[:]);'), at: ':]' },
   { code: 'TK2019', text: kernel('arange(B);'), at: 'arange(B);' },
   { code: 'TK2020', text: kernel('for i in 10 { }'), at: '10' },
+  { code: 'TK1002', text: kernel('let f16 = 1.0;'), at: 'f16 = 1.0' },
+  { code: 'TK1002', text: kernel('let a = 1;', { params: 'x: f32[N], y: f32[N], inf: f32' }), at: 'inf: f32' },
+  { code: 'TK1007', text: kernel('let a = sum(arange(B), axis = 0, axis = 0);'), at: 'axis = 0)' , after: 'axis = 0,' },
+  { code: 'TK1010', text: kernel('let a = 1;', { grid: '[program_id(0) + 1]' }), at: 'program_id(0) + 1' },
+  { code: 'TK1010', text: kernel('let a = 1;', { params: 'x: i32[N], y: f32[N]', grid: '[load(x[0])]' }), at: 'load(x[0])' },
+  { code: 'TK2001', text: kernel('let a = full([B], 2.5, i32);'), at: '2.5' },
+  { code: 'TK2006', text: kernel('store(y[0 : 4], where(arange(4) < 2, 1, 2) < 2);'), at: 'where(' },
+  { code: 'TK2006', text: kernel('let a = load(x[0 : 4], other = -inf);', { params: 'x: i32[N], y: f32[N]' }), at: '-inf' },
+  { code: 'TK2006', text: kernel('store(y[0 : 4], 5);', { params: 'x: f32[N], y: bool[N]' }), at: '5)' },
+  { code: 'TK2014', text: kernel('var v = 0; v = true;'), at: 'true' },
+  { code: 'TK2021', text: kernel('let a = 3000000000;'), at: '3000000000' },
+  { code: 'TK2022', text: kernel('let a = zeros([100000, 100000], f32);'), at: '[100000, 100000]' },
+  { code: 'TK2022', text: kernel('store(y[0 : 2147483647], zeros([64], f32));'), at: 'y[0 : 2147483647]' },
   { code: 'TK3001', text: kernel('let a = 1;', { tune: 'B in [64, Q];' }), at: 'Q]' },
   { code: 'TK3002', text: kernel('let a = 1;', { tune: 'B in [64, 128] = 32;' }), at: '32', after: 'B in' },
   { code: 'TK3003', text: kernel('let a = 1;', { tune: 'B in [64]; require B + 1;' }), at: 'B + 1' },
   { code: 'TK3004', text: kernel('let a = 1;', { tune: 'B in [128, 64]; require B <= 64;' }), at: 'B <= 64' },
-  { code: 'TK3007', text: kernel('let a = 1;', { consts: 'c: bool;' }), at: 'c: bool' },
   { code: 'TK3008', text: kernel('let a = 1;', { tune: 'B in [64]; require B > 64;' }), at: 'k(' },
 ];
 
@@ -119,6 +131,53 @@ describe('checker diagnostics', () => {
   });
 });
 
+describe('check in every configuration', () => {
+  it('TK3009: a space too large to check whole is a warning that says how much was checked', () => {
+    const tune = ['A', 'B2', 'C', 'D'].map((n) => `${n} in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];`).join(' ') + ' B in [64];';
+    const src = new SourceText('big.tile', kernel('let a = 1;', { tune }));
+    const d = checkSource(src).diagnostics;
+    const w = d.find((x) => x.code === 'TK3009');
+    expect(w?.severity).toBe('warning');
+    expect(w?.message).toContain('4096');
+    expect(d.filter((x) => x.severity === 'error')).toEqual([]);
+  });
+
+  it('TK3010: a constant with no value to check the body with is a warning, not an error', () => {
+    const src = new SourceText('c.tile', kernel('let a = 1;', { consts: 'n: int;' }));
+    const d = checkSource(src).diagnostics;
+    expect(d.map((x) => [x.code, x.severity])).toEqual([['TK3010', 'warning']]);
+  });
+
+  it('a float or bool constant without a default is checked with stand-in values, and body errors still show', () => {
+    const src = new SourceText('c.tile', kernel('let a = qq;', { consts: 'eps: float; flag: bool;' }));
+    expect(checkSource(src).diagnostics.map((x) => x.code)).toEqual(['TK1001']);
+  });
+
+  it('a default that violates require is reported, and the body is still checked in the other configurations', () => {
+    const src = new SourceText('c.tile', kernel('let a = qq;', { tune: 'B in [64, 32] = 64; require B < 64;' }));
+    const d = checkSource(src).diagnostics;
+    expect(d.map((x) => x.code)).toEqual(['TK3004', 'TK1001']);
+    expect(d[0]!.hint).toContain('change a default');
+  });
+
+  it('a failed let does not add "unknown name" errors at its uses', () => {
+    const src = new SourceText('c.tile', kernel('let b = y;\n  store(y[0 : B], b);'));
+    expect(checkSource(src).diagnostics.map((x) => x.code)).toEqual(['TK2001']);
+  });
+
+  it('short names get no far-fetched suggestions', () => {
+    const src = new SourceText('c.tile', kernel('let a = q;'));
+    expect(checkSource(src).diagnostics[0]?.hint).toBeUndefined();
+  });
+
+  it('a tab before the error keeps the caret under it', () => {
+    const text = kernel('\tlet a = qq;');
+    const src = new SourceText('t.tile', text);
+    const out = formatDiagnostic(checkSource(src).diagnostics[0]!, src);
+    expect(out).toContain('\n  |   \t        ^^');
+  });
+});
+
 describe('build-time configuration diagnostics', () => {
   const text = kernel('store(y[0 : B], load(x[0 : B]));', { tune: 'B in [64, 128]; require B <= 64;', consts: 'c: bool = false;' });
   const build = (o: Record<string, string>, name: string | undefined = 'k') => buildKernelIR(new SourceText('b.tile', text), name, new Map(Object.entries(o)));
@@ -130,6 +189,13 @@ describe('build-time configuration diagnostics', () => {
     const d = build({ B: '128' }).diagnostics[0]!;
     expect(d.code).toBe('TK3004');
     expect(d.span.start).toBe(text.indexOf('B <= 64'));
+  });
+  it('TK3007: a constant without a default that was not given', () => {
+    const src = new SourceText('c.tile', kernel('let a = 1;', { consts: 'c: bool;' }));
+    const d = buildKernelIR(src, 'k', new Map()).diagnostics[0]!;
+    expect(d.code).toBe('TK3007');
+    expect(d.span.start).toBe(src.text.indexOf('c: bool'));
+    expect(buildKernelIR(src, 'k', new Map([['c', 'true']])).ir).toBeDefined();
   });
   it('TK3005: unknown configuration name', () => {
     const d = build({ Q: '1' }).diagnostics[0]!;
