@@ -63,6 +63,22 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     });
 
   program
+    .command('emulate')
+    .description('run a PTX kernel on the CPU with sanitizer checks and memory statistics')
+    .argument('<file>', 'a .ptx file')
+    .requiredOption('-k, --kernel <name>', 'the .entry to run')
+    .requiredOption('--grid <X[,Y,Z]>', 'CTAs in the grid')
+    .requiredOption('--block <X[,Y,Z]>', 'threads in a CTA')
+    .option('--smem <bytes>', 'dynamic shared memory per CTA')
+    .option('--max-steps <n>', 'stop after this many thread-instructions (a hang is reported, not waited for)')
+    .requiredOption('--args <ARGS.json>', 'the arguments, one per kernel parameter')
+    .requiredOption('--out <OUT.json>', 'buffers, sanitizer findings and statistics after the run')
+    .action(async (file: string, flags: { kernel: string; grid: string; block: string; smem?: string; maxSteps?: string; args: string; out: string }) => {
+      const { emulateCommand } = await import('../runtime/emulator/emulate-command.js');
+      code = await emulateCommand(file, flags, io);
+    });
+
+  program
     .command('selftest')
     .description('run the shipped kernels at ragged shapes against their float64 references')
     .option('--seed <n>', 'seed of the random inputs', (v) => {

@@ -1,0 +1,69 @@
+/**
+ * Execution statistics, counted per warp instruction as the hardware counts them:
+ * - shared memory: 32 banks of 4 bytes; a warp request is served in phases of 128 bytes
+ *   (32 lanes for ≤ 4-byte accesses, 16 for 8-byte, 8 for 16-byte); in each phase the bank with
+ *   the most distinct words sets the number of wavefronts. Extra wavefronts beyond one per phase
+ *   are bank conflicts.
+ * - global memory: the distinct 32-byte sectors a warp request touches (4 per request is perfect
+ *   coalescing for 4-byte accesses by 32 lanes).
+ */
+import type { EmuStats } from './types.js';
+
+export class Stats {
+  readonly instructions: Record<string, number> = {};
+  threadInstructions = 0;
+  readonly shared = { requests: 0, wavefronts: 0, conflictWavefronts: 0 };
+  readonly global = { requests: 0, sectors: 0 };
+
+  count(cls: string, lanes: number): void {
+    this.instructions[cls] = (this.instructions[cls] ?? 0) + lanes;
+    this.threadInstructions += lanes;
+  }
+
+  /** One warp request: `addrs[i]` is the shared address of lane `lanes[i]`, each `size` bytes. */
+  sharedRequest(lanes: readonly number[], addrs: readonly number[], size: number): void {
+    if (addrs.length === 0) return;
+    const perPhase = size <= 4 ? 32 : 128 / size;
+    const phases = new Map<number, Map<number, Set<number>>>();
+    for (let i = 0; i < addrs.length; i++) {
+      const phase = Math.floor(lanes[i]! / perPhase);
+      let banks = phases.get(phase);
+      if (!banks) phases.set(phase, (banks = new Map()));
+      const first = Math.floor(addrs[i]! / 4);
+      const words = Math.max(1, size / 4);
+      for (let w = 0; w < words; w++) {
+        const word = first + w;
+        const bank = word % 32;
+        let set = banks.get(bank);
+        if (!set) banks.set(bank, (set = new Set()));
+        set.add(word);
+      }
+    }
+    let wavefronts = 0;
+    for (const banks of phases.values()) {
+      let worst = 1;
+      for (const s of banks.values()) worst = Math.max(worst, s.size);
+      wavefronts += worst;
+    }
+    this.shared.requests++;
+    this.shared.wavefronts += wavefronts;
+    this.shared.conflictWavefronts += wavefronts - phases.size;
+  }
+
+  globalRequest(addrs: readonly number[], size: number): void {
+    if (addrs.length === 0) return;
+    const sectors = new Set<number>();
+    for (const a of addrs) for (let s = Math.floor(a / 32); s <= Math.floor((a + size - 1) / 32); s++) sectors.add(s);
+    this.global.requests++;
+    this.global.sectors += sectors.size;
+  }
+
+  snapshot(): EmuStats {
+    return {
+      instructions: { ...this.instructions },
+      threadInstructions: this.threadInstructions,
+      shared: { ...this.shared },
+      global: { ...this.global },
+    };
+  }
+}
