@@ -429,8 +429,11 @@ export class Cta {
     return r;
   }
 
-  /** Sanitizer bookkeeping of a plain (non-atomic) shared access. */
-  sharedAccess(w: Warp, lane: number, off: number, n: number, write: boolean, site: FindingSite): void {
+  /**
+   * Sanitizer bookkeeping of a plain (non-atomic) shared access. Returns false when the read hits
+   * bytes a `cp.async` has not delivered yet (already reported).
+   */
+  sharedAccess(w: Warp, lane: number, off: number, n: number, write: boolean, site: FindingSite): boolean {
     const me = w.linear[lane]! + 1;
     const epoch = this.epoch;
     const sync = w.syncEpoch;
@@ -442,18 +445,18 @@ export class Cta {
     for (let i = off; i < off + n; i++) {
       if (!write && this.pending[i]) {
         this.report('cp-async-read-before-wait', `shared byte ${i} is read before the cp.async that fills it was waited for (cp.async.wait_group)`, site, w, lane);
-        return;
+        return false;
       }
       const wt = this.wTid[i]!;
       if (wt !== 0 && wt !== me && this.wEpoch[i] === epoch && !ordered(wt, this.wSync[i]!)) {
         this.report('shared-race', `${write ? 'write' : 'read'} of shared byte ${i} races with a write by thread ${wt - 1} since the last barrier`, site, w, lane);
-        return;
+        return true;
       }
       if (write) {
         const rt = this.rTid[i]!;
         if (rt !== 0 && rt !== me && this.rEpoch[i] === epoch && (rt === -1 || !ordered(rt, this.rSync[i]!))) {
           this.report('shared-race', `write of shared byte ${i} races with a read by ${rt === -1 ? 'other threads' : `thread ${rt - 1}`} since the last barrier`, site, w, lane);
-          return;
+          return true;
         }
         this.wTid[i] = me;
         this.wEpoch[i] = epoch;
@@ -466,6 +469,7 @@ export class Cta {
         this.rSync[i] = sync;
       }
     }
+    return true;
   }
 
   // ---- cp.async ----

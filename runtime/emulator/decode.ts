@@ -464,10 +464,10 @@ class Decoder {
             lanesBuf.push(l);
             addrsBuf.push(a);
           }
-          if (!r.region.isInit(r.off, size)) {
+          const delivered = !r.shared || c.sharedAccess(w, l, r.off, size, false, site);
+          if (delivered && !r.region.isInit(r.off, size)) {
             c.report('uninitialized-read', `read of ${size} uninitialized byte${size > 1 ? 's' : ''} at ${r.region.name}+${r.off}`, site, w, l);
           }
-          if (r.shared) c.sharedAccess(w, l, r.off, size, false, site);
           let v = r.region.read(r.off, size);
           if (signed && typeof v === 'number' && size < 4) v = signExtend(v, size * 8);
           if (signed && typeof v === 'number' && size === 4 && dstWidths[i] === 64) v = BigInt.asUintN(64, BigInt(v | 0));
@@ -890,8 +890,8 @@ class Decoder {
       const check = (a: number, lane: number, write: boolean): number | undefined => {
         const r = c.resolve('shared', shOff(a), 2, w, lane, site, 2);
         if (!r) return undefined;
-        if (!write && !r.region.isInit(r.off, 2)) c.report('uninitialized-read', `read of uninitialized shared memory at offset ${r.off}`, site, w, lane);
-        c.sharedAccess(w, lane, r.off, 2, write, site);
+        const delivered = c.sharedAccess(w, lane, r.off, 2, write, site);
+        if (!write && delivered && !r.region.isInit(r.off, 2)) c.report('uninitialized-read', `read of uninitialized shared memory at offset ${r.off}`, site, w, lane);
         return r.off;
       };
       const rowLanes = Array.from({ length: 8 * count }, (_, i) => i);
