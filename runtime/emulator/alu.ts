@@ -396,7 +396,8 @@ function sqrt64(x: N, mode: N): N {
 const BM_HI = 2 ** 990;
 const BM_LO = 2 ** -900;
 function fma64(x: N, y: N, z: N, mode: N): N {
-  if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z)) return x * y + z;
+  if (!Number.isFinite(x) || !Number.isFinite(y)) return x * y + z; // Inf·0 and Inf - Inf are NaN, as IEEE
+  if (!Number.isFinite(z)) return z; // a finite product (even one past the f64 range) plus ±Inf or NaN
   if (x === 0 || y === 0) {
     const p = x * y;
     return z === 0 ? zeroSum(p, z, mode) : z;
@@ -582,7 +583,7 @@ function intAddSub(m: Mods, t: string, sub: boolean): AluOp {
 function intMulMad(m: Mods, t: string, mad: boolean): AluOp {
   const mode = m.pick(['lo', 'hi', 'wide']);
   const sat = m.take('sat');
-  if (mode === undefined || (sat && !(mad && mode === 'hi' && t === 's32'))) m.fail();
+  if (!INT_TYPES.has(t) || mode === undefined || (sat && !(mad && mode === 'hi' && t === 's32'))) m.fail();
   const w = bits(t);
   const sgn = isSigned(t);
   const rt = mode === 'wide' ? `${t[0]}${2 * w}` : t;
@@ -634,6 +635,7 @@ function mul24(m: Mods, t: string, mad: boolean): AluOp {
 }
 
 function intDivRem(m: Mods, t: string, rem: boolean): AluOp {
+  if (!INT_TYPES.has(t)) m.fail();
   const w = bits(t);
   const sgn = isSigned(t);
   if (w === 64) {
@@ -699,6 +701,7 @@ function intMinMax(m: Mods, t: string, max: boolean): AluOp {
 }
 
 function sad(m: Mods, t: string): AluOp {
+  if (!INT_TYPES.has(t)) m.fail();
   const w = bits(t);
   const sgn = isSigned(t);
   if (w === 64) {
@@ -717,7 +720,7 @@ function sad(m: Mods, t: string): AluOp {
 function shift(m: Mods, t: string, left: boolean): AluOp {
   const w = bits(t);
   const sgn = !left && isSigned(t);
-  if (left && t[0] !== 'b') m.fail();
+  if ((left && t[0] !== 'b') || !(INT_TYPES.has(t) || BIT_TYPES.has(t))) m.fail();
   // Shift amounts above the width clamp to the width: 0 for shl/shr.u, sign fill for shr.s.
   if (w === 16) {
     const f = left
