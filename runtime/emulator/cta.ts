@@ -82,8 +82,8 @@ export class Warp {
   readonly cpOpen: CpAsyncCopy[][] = [];
   /** Increments at every `bar.warp.sync`, ordering shared accesses within the warp. */
   syncEpoch = 1;
-  /** The collective the waiting lanes are gathered at. */
-  collective: { kind: string; lanes: Map<number, { pc: number; mask: number }>; complete: (lanes: number[]) => void } | undefined;
+  /** The collective the waiting lanes are gathered at, with each lane's operands. */
+  collective: { kind: string; lanes: Map<number, { pc: number; mask: number; value: unknown }>; complete: (lanes: number[], values: ReadonlyMap<number, unknown>) => void } | undefined;
   readonly size: number;
 
   constructor(
@@ -110,10 +110,14 @@ export class Warp {
       this.cpOpen.push([]);
     }
   }
+}
 
-  mask(lane: number): number {
-    return 1 << lane;
-  }
+/** Where an access landed: the region, the offset in it, and the space for statistics. */
+export interface Resolved {
+  readonly region: Region;
+  readonly off: number;
+  readonly space: 'global' | 'shared' | 'other';
+  readonly shared: boolean;
 }
 
 interface Barrier {
@@ -327,17 +331,27 @@ export class Cta {
   // ---- warp collectives ----
 
   /**
-   * Gathers lanes at a collective. `masks[i]` is the member mask lane `lanes[i]` gave. When every
-   * member has arrived, `complete` runs once for all gathered lanes.
+   * Gathers lanes at a collective. `masks[i]` is the member mask lane `lanes[i]` gave and
+   * `values[i]` its operands. When every member has arrived, `complete` runs once for all
+   * gathered lanes, with every lane's operands.
    */
-  collective(w: Warp, lanes: readonly number[], masks: readonly number[], kind: string, pc: number, site: FindingSite, complete: (lanes: number[]) => void): void {
+  collective<T>(
+    w: Warp,
+    lanes: readonly number[],
+    masks: readonly number[],
+    values: readonly T[],
+    kind: string,
+    pc: number,
+    site: FindingSite,
+    complete: (lanes: number[], values: ReadonlyMap<number, T>) => void,
+  ): void {
     let c = w.collective;
     if (c && c.kind !== kind) {
       this.report('deadlock', `warp lanes wait at different collectives (${c.kind} and ${kind})`, site, w, lanes[0]!);
       c = undefined;
     }
-    if (!c) w.collective = c = { kind, lanes: new Map(), complete };
-    lanes.forEach((l, i) => c!.lanes.set(l, { pc, mask: masks[i]! >>> 0 }));
+    if (!c) w.collective = c = { kind, lanes: new Map(), complete: complete as (lanes: number[], values: ReadonlyMap<number, unknown>) => void };
+    lanes.forEach((l, i) => c!.lanes.set(l, { pc, mask: masks[i]! >>> 0, value: values[i] }));
     let needed = 0;
     for (const info of c.lanes.values()) needed |= info.mask;
     let arrived = 0;
@@ -346,7 +360,7 @@ export class Cta {
       w.collective = undefined;
       const all = [...c.lanes.keys()].sort((a, b) => a - b);
       for (const l of all) w.state[l] = RUNNABLE;
-      c.complete(all);
+      c.complete(all, new Map([...c.lanes].map(([l, info]) => [l, info.value])));
       return;
     }
     for (const l of lanes) w.state[l] = AT_COLLECTIVE;
@@ -364,7 +378,7 @@ export class Cta {
    * Resolves an access of `n` bytes at `addr` in a state space to a region and offset, reporting
    * out-of-bounds and misaligned accesses (and returning undefined for them).
    */
-  resolve(space: string, addr: number, n: number, w: Warp, lane: number, site: FindingSite, alignTo: number): { region: Region; off: number; shared: boolean } | undefined {
+  resolve(space: string, addr: number, n: number, w: Warp, lane: number, site: FindingSite, alignTo: number): Resolved | undefined {
     if (addr % alignTo !== 0) {
       this.report('misaligned', `${n}-byte access at ${space} address 0x${addr.toString(16)} is not ${alignTo}-byte aligned`, site, w, lane);
       return undefined;
@@ -390,7 +404,7 @@ export class Cta {
           this.report('out-of-bounds', `${n}-byte global access at 0x${a.toString(16)} is outside every allocation${hint}`, site, w, lane);
           return undefined;
         }
-        return { region, off: a - region.base, shared: false };
+        return { region, off: a - region.base, space: 'global', shared: false };
       }
       case 'shared':
         region = this.shared;
@@ -414,7 +428,7 @@ export class Cta {
       this.report('out-of-bounds', `${n}-byte ${sp} access at offset ${a} is outside ${region?.name ?? sp} (${region?.size ?? 0} bytes)`, site, w, lane);
       return undefined;
     }
-    return { region, off: a, shared: sp === 'shared' };
+    return sp === 'shared' ? { region, off: a, space: 'shared', shared: true } : { region, off: a, space: 'other', shared: false };
   }
 
   localOf(w: Warp, lane: number): Region {

@@ -4,12 +4,13 @@
  * variable addresses), so executing an instruction does no string work.
  */
 import { type AluOp, type RegValue, immediateBits, makeAluOp } from './alu.js';
-import { AT_COLLECTIVE, type Cta, type Exec, WARP, type Warp } from './cta.js';
+import { type Cta, type Exec, WARP, type Warp } from './cta.js';
 import type { FindingSite } from './findings.js';
 import { type LoadedInst, type LoadedKernel, type VarPlace, typeWidth } from './loader.js';
 import { LOCAL_WINDOW, SHARED_WINDOW } from './memory.js';
 import type { Instruction, Operand } from './ptx-ast.js';
 import { ldmatrix, mmaFragmentSizes, mmaSync, parseMmaModifiers, stmatrix } from './tensor-core.js';
+import { WarpAccesses } from './stats.js';
 import { EmulatorInputError } from './types.js';
 
 type Reader = (cta: Cta, w: Warp, lane: number) => RegValue;
@@ -47,7 +48,6 @@ export interface DecodeEnv {
   /** Global addresses of module `.global` variables. */
   readonly globalAddr: ReadonlyMap<string, number>;
   readonly dynamicSmem: number;
-  readonly kernelName: string;
 }
 
 export function decodeKernel(k: LoadedKernel, env: DecodeEnv): Exec[] {
@@ -446,24 +446,15 @@ class Decoder {
     if (dsts.length !== n) throw this.fail(`a .v${n} load needs ${n} destinations`);
     const signed = t.startsWith('s');
     const site = this.site;
-    const cls = `ld.${space}`;
-    const lanesBuf: number[] = [];
-    const addrsBuf: number[] = [];
+    const req = new WarpAccesses();
     const run: Exec['run'] = (c, w, lanes) => {
-      lanesBuf.length = 0;
-      addrsBuf.length = 0;
+      req.reset();
       for (const l of lanes) {
         const a = addr.read(c, w, l);
         for (let i = 0; i < n; i++) {
           const r = c.resolve(space, a + i * size, size, w, l, site, i === 0 ? size * n : size);
           if (!r) break;
-          if (i === 0 && r.shared) {
-            lanesBuf.push(l);
-            addrsBuf.push(r.off);
-          } else if (i === 0 && r.region !== c.shared && space !== 'param' && space !== 'const' && space !== 'local' && space !== 'cparam') {
-            lanesBuf.push(l);
-            addrsBuf.push(a);
-          }
+          if (i === 0) req.add(r.space, l, r.shared ? r.off : a);
           const delivered = !r.shared || c.sharedAccess(w, l, r.off, size, false, site);
           if (delivered && !r.region.isInit(r.off, size)) {
             c.report('uninitialized-read', `read of ${size} uninitialized byte${size > 1 ? 's' : ''} at ${r.region.name}+${r.off}`, site, w, l);
@@ -474,12 +465,9 @@ class Decoder {
           dsts[i]!(c, w, l, v);
         }
       }
-      if (addrsBuf.length > 0) {
-        if (space === 'shared' || (space === 'generic' && addrsBuf.length > 0 && lanesBuf.length > 0 && isSharedGeneric(addr, c, w, lanesBuf[0]!))) c.launch.stats.sharedRequest(lanesBuf, addrsBuf, size * n);
-        else c.launch.stats.globalRequest(addrsBuf, size * n);
-      }
+      req.flush(c.launch.stats, size * n);
     };
-    return { run, cls };
+    return { run, cls: `ld.${space}` };
   }
 
   private store(): { run: Exec['run']; cls: string } {
@@ -491,30 +479,20 @@ class Decoder {
     const srcs = this.vecRegs(this.op(1)).map((o) => this.reader(o, t));
     if (srcs.length !== n) throw this.fail(`a .v${n} store needs ${n} values`);
     const site = this.site;
-    const lanesBuf: number[] = [];
-    const addrsBuf: number[] = [];
+    const req = new WarpAccesses();
     const run: Exec['run'] = (c, w, lanes) => {
-      lanesBuf.length = 0;
-      addrsBuf.length = 0;
-      let shared = false;
+      req.reset();
       for (const l of lanes) {
         const a = addr.read(c, w, l);
         for (let i = 0; i < n; i++) {
           const r = c.resolve(space, a + i * size, size, w, l, site, i === 0 ? size * n : size);
           if (!r) break;
-          if (i === 0 && (r.shared || r.region.base !== 0 || space === 'global')) {
-            shared = r.shared;
-            lanesBuf.push(l);
-            addrsBuf.push(r.shared ? r.off : a);
-          }
+          if (i === 0) req.add(r.space, l, r.shared ? r.off : a);
           if (r.shared) c.sharedAccess(w, l, r.off, size, true, site);
           r.region.write(r.off, size, srcs[i]!(c, w, l) as number | bigint);
         }
       }
-      if (addrsBuf.length > 0) {
-        if (shared) c.launch.stats.sharedRequest(lanesBuf, addrsBuf, size * n);
-        else c.launch.stats.globalRequest(addrsBuf, size * n);
-      }
+      req.flush(c.launch.stats, size * n);
     };
     return { run, cls: `st.${space}` };
   }
@@ -650,7 +628,7 @@ class Decoder {
       // bar.warp.sync membermask
       const mask = this.reader(this.op(0), 'b32');
       return (c, w, lanes) =>
-        c.collective(w, lanes, lanes.map((l) => toNumber(mask(c, w, l))), 'bar.warp.sync', pc, site, () => {
+        c.collective(w, lanes, lanes.map((l) => toNumber(mask(c, w, l))), lanes, 'bar.warp.sync', pc, site, () => {
           w.syncEpoch++;
         });
     }
@@ -688,18 +666,10 @@ class Decoder {
     const a = this.reader(this.op(1), 'b32');
     const b = this.reader(this.op(2), 'b32');
     const cc = this.reader(this.op(3), 'b32');
-    const mask = this.memberMask();
-    const pc = this.pc;
-    const site = this.site;
-    return (c, w, lanes) => {
-      const vals = new Map<number, { a: number; b: number; c: number }>();
-      for (const l of lanes) vals.set(l, { a: toNumber(a(c, w, l)), b: toNumber(b(c, w, l)), c: toNumber(cc(c, w, l)) });
-      const pending = w.collective?.kind === 'shfl' ? (w as WarpWithShfl).shflVals : undefined;
-      const all = new Map([...(pending ?? []), ...vals]);
-      (w as WarpWithShfl).shflVals = all;
-      c.collective(w, lanes, lanes.map((l) => toNumber(mask(c, w, l))), 'shfl', pc, site, (members) => {
-        const v = (w as WarpWithShfl).shflVals!;
-        (w as WarpWithShfl).shflVals = undefined;
+    return this.gather(
+      'shfl',
+      (c, w, l) => ({ a: toNumber(a(c, w, l)), b: toNumber(b(c, w, l)), c: toNumber(cc(c, w, l)) }),
+      (c, w, members, v) => {
         for (const l of members) {
           const { b: bv, c: cv } = v.get(l)!;
           const segmask = (cv >> 8) & 0x1f;
@@ -726,29 +696,30 @@ class Decoder {
               ok = j <= maxLane;
           }
           if (!ok) j = l;
-          const src = v.get(j);
-          dst(c, w, l, src ? src.a : v.get(l)!.a);
+          // A source lane outside the member mask gives an undefined value: we return the lane's own.
+          dst(c, w, l, (v.get(j) ?? v.get(l)!).a);
           pdst?.(c, w, l, ok);
         }
-      });
-    };
+      },
+    );
   }
 
-  private gather<T>(kind: string, read: (c: Cta, w: Warp, l: number) => T, finish: (c: Cta, w: Warp, members: number[], vals: Map<number, T>) => void): Exec['run'] {
+  /** A `.sync` warp collective: each lane's operands are read, then combined once all members arrived. */
+  private gather<T>(kind: string, read: (c: Cta, w: Warp, l: number) => T, finish: (c: Cta, w: Warp, members: number[], vals: ReadonlyMap<number, T>) => void): Exec['run'] {
     const mask = this.memberMask();
     const pc = this.pc;
     const site = this.site;
-    const key = `${kind}@vals`;
-    return (c, w, lanes) => {
-      const store = w as unknown as Record<string, Map<number, T> | undefined>;
-      const vals = store[key] ?? new Map<number, T>();
-      for (const l of lanes) vals.set(l, read(c, w, l));
-      store[key] = vals;
-      c.collective(w, lanes, lanes.map((l) => toNumber(mask(c, w, l))), kind, pc, site, (members) => {
-        store[key] = undefined;
-        finish(c, w, members, vals);
-      });
-    };
+    return (c, w, lanes) =>
+      c.collective(
+        w,
+        lanes,
+        lanes.map((l) => toNumber(mask(c, w, l))),
+        lanes.map((l) => read(c, w, l)),
+        kind,
+        pc,
+        site,
+        (members, vals) => finish(c, w, members, vals),
+      );
   }
 
   private vote(): Exec['run'] {
@@ -844,7 +815,7 @@ class Decoder {
     const site = this.site;
     return (c, w, lanes) => {
       const full = w.size === WARP ? 0xffffffff : (1 << w.size) - 1;
-      c.collective(w, lanes, lanes.map(() => full), kind, pc, site, (members) => finish(c, w, members));
+      c.collective(w, lanes, lanes.map(() => full), lanes, kind, pc, site, (members) => finish(c, w, members));
     };
   }
 
@@ -941,12 +912,11 @@ class Decoder {
     const srcSize = this.inst.operands[3] && this.inst.operands[3].kind !== 'addr' ? this.reader(this.inst.operands[3], 'u32') : undefined;
     const site = this.site;
     const dstGeneric = !dst.space && !m.includes('shared');
-    const lanesBuf: number[] = [];
-    const addrsBuf: number[] = [];
+    const req = new WarpAccesses();
     return {
       run: (c, w, lanes) => {
-        lanesBuf.length = 0;
-        addrsBuf.length = 0;
+        req.reset();
+        let bytes = 16;
         for (const l of lanes) {
           const n = toNumber(size(c, w, l));
           let d = dst.read(c, w, l);
@@ -954,24 +924,15 @@ class Decoder {
           const r = c.resolve('shared', d, n, w, l, site, n);
           const s = src.read(c, w, l);
           if (!r || !c.resolve('global', s, srcSize ? Math.max(1, Math.min(n, toNumber(srcSize(c, w, l)))) : n, w, l, site, n)) continue;
-          lanesBuf.push(l);
-          addrsBuf.push(s);
+          req.add('global', l, s);
+          bytes = n;
           c.cpAsync(w, l, { dst: r.off, src: s, size: n, srcSize: srcSize ? Math.min(n, toNumber(srcSize(c, w, l))) : n, site });
         }
-        if (addrsBuf.length > 0) c.launch.stats.globalRequest(addrsBuf, 16);
+        req.flush(c.launch.stats, bytes);
       },
       cls: 'cp.async',
     };
   }
-}
-
-interface WarpWithShfl extends Warp {
-  shflVals?: Map<number, { a: number; b: number; c: number }>;
-}
-
-function isSharedGeneric(addr: { read: (c: Cta, w: Warp, l: number) => number }, c: Cta, w: Warp, lane: number): boolean {
-  const a = addr.read(c, w, lane);
-  return a >= SHARED_WINDOW && a < SHARED_WINDOW + 2 ** 32;
 }
 
 type AtomicFn = (old: number | bigint, b: number | bigint, c: number | bigint) => number | bigint;
@@ -1033,5 +994,3 @@ function atomicFn(op: string, t: string): AtomicFn | undefined {
       return undefined;
   }
 }
-
-export { AT_COLLECTIVE };

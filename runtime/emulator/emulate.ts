@@ -163,7 +163,7 @@ export function emulate(ptx: string, kernel: string, launch: LaunchConfig, args:
   for (const c of k.constVars) initVar(consts, c.offset, c.decl);
 
   const dynamicSmem = launch.dynamicSmem ?? 0;
-  const code = decodeKernel(k, { globalAddr, dynamicSmem, kernelName: kernel });
+  const code = decodeKernel(k, { globalAddr, dynamicSmem });
   const state: LaunchState = {
     code,
     regCount: k.regs.length,

@@ -67,3 +67,29 @@ export class Stats {
     };
   }
 }
+
+/** The addresses one warp instruction touched, split by space, to count as one request each. */
+export class WarpAccesses {
+  private readonly sharedLanes: number[] = [];
+  private readonly sharedAddrs: number[] = [];
+  private readonly globalAddrs: number[] = [];
+
+  reset(): void {
+    this.sharedLanes.length = 0;
+    this.sharedAddrs.length = 0;
+    this.globalAddrs.length = 0;
+  }
+
+  add(space: 'global' | 'shared' | 'other', lane: number, addr: number): void {
+    if (space === 'shared') {
+      this.sharedLanes.push(lane);
+      this.sharedAddrs.push(addr);
+    } else if (space === 'global') this.globalAddrs.push(addr);
+  }
+
+  /** Records the requests of `bytes` per lane (the whole vector for .v2/.v4). */
+  flush(stats: Stats, bytes: number): void {
+    stats.sharedRequest(this.sharedLanes, this.sharedAddrs, bytes);
+    stats.globalRequest(this.globalAddrs, bytes);
+  }
+}
