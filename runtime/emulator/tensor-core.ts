@@ -167,6 +167,52 @@ const half16 = (bits: number, half: number): number => (half === 0 ? bits : bits
  * - f16 accumulate/destination: the same f32 accumulation, rounded once to f16 (nearest even) at the end;
  * - subnormals are kept (no flush), NaN and ±Inf propagate as in IEEE arithmetic.
  */
+/** Flat matrix indices of every (lane, register, half) fragment element, per MMA form: computed once. */
+interface MmaTables {
+  readonly a: Int32Array;
+  readonly b: Int32Array;
+  readonly c: Int32Array;
+  readonly d: Int32Array;
+}
+
+const tables = new Map<string, MmaTables>();
+
+function mmaTables(spec: MmaSpec): MmaTables {
+  const key = `${spec.shape}.${spec.aType}.${spec.cType}.${spec.dType}`;
+  let t = tables.get(key);
+  if (t) return t;
+  const sizes = mmaFragmentSizes(spec);
+  const { n, k } = mmaDims(spec.shape);
+  const a = new Int32Array(WARP_SIZE * sizes.aRegs * 2);
+  const b = new Int32Array(WARP_SIZE * sizes.bRegs * 2);
+  const c = new Int32Array(WARP_SIZE * sizes.cRegs * 2);
+  const d = new Int32Array(WARP_SIZE * sizes.dRegs * 2);
+  for (let lane = 0; lane < WARP_SIZE; lane++) {
+    for (let r = 0; r < sizes.aRegs; r++) for (let h = 0; h < 2; h++) {
+      const { row, col } = fragmentCoordsA(spec, lane, r, h);
+      a[(lane * sizes.aRegs + r) * 2 + h] = row * k + col;
+    }
+    for (let r = 0; r < sizes.bRegs; r++) for (let h = 0; h < 2; h++) {
+      const { row, col } = fragmentCoordsB(spec, lane, r, h);
+      b[(lane * sizes.bRegs + r) * 2 + h] = row * n + col;
+    }
+    for (let r = 0; r < sizes.cRegs; r++) for (let h = 0; h < sizes.cPerReg; h++) {
+      const { row, col } = accCoords(spec.cType, lane, r, h);
+      c[(lane * sizes.cRegs + r) * 2 + h] = row * n + col;
+    }
+    for (let r = 0; r < sizes.dRegs; r++) for (let h = 0; h < sizes.dPerReg; h++) {
+      const { row, col } = accCoords(spec.dType, lane, r, h);
+      d[(lane * sizes.dRegs + r) * 2 + h] = row * n + col;
+    }
+  }
+  tables.set(key, (t = { a, b, c, d }));
+  return t;
+}
+
+/** f16 and bf16 bit patterns → values, by table: the warp-wide gather reads thousands per mma. */
+const F16 = Float64Array.from({ length: 65536 }, (_, i) => f16FromBits(i));
+const BF16 = Float64Array.from({ length: 65536 }, (_, i) => bf16FromBits(i));
+
 export function mmaSync(
   spec: MmaSpec,
   a: readonly (readonly number[])[],
@@ -178,29 +224,35 @@ export function mmaSync(
   checkOperand('b', b, sizes.bRegs);
   checkOperand('c', c, sizes.cRegs);
   const { m, n, k } = mmaDims(spec.shape);
-  const fromBits = spec.aType === 'f16' ? f16FromBits : bf16FromBits;
+  const val = spec.aType === 'f16' ? F16 : BF16;
+  const t = mmaTables(spec);
 
   // Gather the warp's fragments into whole matrices (row-major arrays of values).
   const A = new Float64Array(m * k);
   const B = new Float64Array(k * n);
   const C = new Float64Array(m * n);
   for (let lane = 0; lane < WARP_SIZE; lane++) {
+    const la = a[lane]!;
     for (let r = 0; r < sizes.aRegs; r++) {
-      for (let h = 0; h < 2; h++) {
-        const { row, col } = fragmentCoordsA(spec, lane, r, h);
-        A[row * k + col] = fromBits(half16(a[lane][r], h));
-      }
+      const bits = la[r]!;
+      const at = (lane * sizes.aRegs + r) * 2;
+      A[t.a[at]!] = val[bits & 0xffff]!;
+      A[t.a[at + 1]!] = val[bits >>> 16]!;
     }
+    const lb = b[lane]!;
     for (let r = 0; r < sizes.bRegs; r++) {
-      for (let h = 0; h < 2; h++) {
-        const { row, col } = fragmentCoordsB(spec, lane, r, h);
-        B[row * n + col] = fromBits(half16(b[lane][r], h));
-      }
+      const bits = lb[r]!;
+      const at = (lane * sizes.bRegs + r) * 2;
+      B[t.b[at]!] = val[bits & 0xffff]!;
+      B[t.b[at + 1]!] = val[bits >>> 16]!;
     }
+    const lc = c[lane]!;
     for (let r = 0; r < sizes.cRegs; r++) {
-      for (let h = 0; h < sizes.cPerReg; h++) {
-        const { row, col } = accCoords(spec.cType, lane, r, h);
-        C[row * n + col] = spec.cType === 'f32' ? decodeBits('f32', c[lane][r] >>> 0) : f16FromBits(half16(c[lane][r], h));
+      const at = (lane * sizes.cRegs + r) * 2;
+      if (spec.cType === 'f32') C[t.c[at]!] = decodeBits('f32', lc[r]! >>> 0);
+      else {
+        C[t.c[at]!] = F16[lc[r]! & 0xffff]!;
+        C[t.c[at + 1]!] = F16[lc[r]! >>> 16]!;
       }
     }
   }
@@ -208,8 +260,8 @@ export function mmaSync(
   const D = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
-      let acc = C[i * n + j]; // an f16 C value is exact in f32
-      for (let kk = 0; kk < k; kk++) acc = Math.fround(acc + A[i * k + kk] * B[kk * n + j]);
+      let acc = C[i * n + j]!; // an f16 C value is exact in f32
+      for (let kk = 0; kk < k; kk++) acc = Math.fround(acc + A[i * k + kk]! * B[kk * n + j]!);
       D[i * n + j] = acc;
     }
   }
@@ -219,14 +271,9 @@ export function mmaSync(
   for (let lane = 0; lane < WARP_SIZE; lane++) {
     const regs: number[] = [];
     for (let r = 0; r < sizes.dRegs; r++) {
-      if (spec.dType === 'f32') {
-        const { row, col } = accCoords('f32', lane, r, 0);
-        regs.push(encodeBits('f32', D[row * n + col]));
-      } else {
-        const lo = accCoords('f16', lane, r, 0);
-        const hi = accCoords('f16', lane, r, 1);
-        regs.push((f16ToBits(D[lo.row * n + lo.col]) | (f16ToBits(D[hi.row * n + hi.col]) << 16)) >>> 0);
-      }
+      const at = (lane * sizes.dRegs + r) * 2;
+      if (spec.dType === 'f32') regs.push(encodeBits('f32', D[t.d[at]!]!));
+      else regs.push((f16ToBits(D[t.d[at]!]!) | (f16ToBits(D[t.d[at + 1]!]!) << 16)) >>> 0);
     }
     d.push(regs);
   }
