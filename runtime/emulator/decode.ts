@@ -4,7 +4,7 @@
  * variable addresses), so executing an instruction does no string work.
  */
 import { type AluOp, type RegValue, immediateBits, makeAluOp } from './alu.js';
-import { type Cta, type Exec, WARP, type Warp } from './cta.js';
+import { type Cta, type Exec, type Resolved, WARP, type Warp } from './cta.js';
 import type { FindingSite } from './findings.js';
 import { type LoadedInst, type LoadedKernel, type VarPlace, typeWidth } from './loader.js';
 import { LOCAL_WINDOW, SHARED_WINDOW } from './memory.js';
@@ -446,27 +446,16 @@ class Decoder {
     if (dsts.length !== n) throw this.fail(`a .v${n} load needs ${n} destinations`);
     const signed = t.startsWith('s');
     const site = this.site;
-    const req = new WarpAccesses();
-    const run: Exec['run'] = (c, w, lanes) => {
-      req.reset();
-      for (const l of lanes) {
-        const a = addr.read(c, w, l);
-        for (let i = 0; i < n; i++) {
-          const r = c.resolve(space, a + i * size, size, w, l, site, i === 0 ? size * n : size);
-          if (!r) break;
-          if (i === 0) req.add(r.space, l, r.shared ? r.off : a);
-          const delivered = !r.shared || c.sharedAccess(w, l, r.off, size, false, site);
-          if (delivered && !r.region.isInit(r.off, size)) {
-            c.report('uninitialized-read', `read of ${size} uninitialized byte${size > 1 ? 's' : ''} at ${r.region.name}+${r.off}`, site, w, l);
-          }
-          let v = r.region.read(r.off, size);
-          if (signed && typeof v === 'number' && size < 4) v = signExtend(v, size * 8);
-          if (signed && typeof v === 'number' && size === 4 && dstWidths[i] === 64) v = BigInt.asUintN(64, BigInt(v | 0));
-          dsts[i]!(c, w, l, v);
-        }
+    const run = this.vectorAccess(addr.read, space, size, n, (c, w, l, r, i) => {
+      const delivered = !r.shared || c.sharedAccess(w, l, r.off, size, false, site);
+      if (delivered && !r.region.isInit(r.off, size)) {
+        c.report('uninitialized-read', `read of ${size} uninitialized byte${size > 1 ? 's' : ''} at ${r.region.name}+${r.off}`, site, w, l);
       }
-      req.flush(c.launch.stats, size * n);
-    };
+      let v = r.region.read(r.off, size);
+      if (signed && typeof v === 'number' && size < 4) v = signExtend(v, size * 8);
+      if (signed && typeof v === 'number' && size === 4 && dstWidths[i] === 64) v = BigInt.asUintN(64, BigInt(v | 0));
+      dsts[i]!(c, w, l, v);
+    });
     return { run, cls: `ld.${space}` };
   }
 
@@ -479,22 +468,40 @@ class Decoder {
     const srcs = this.vecRegs(this.op(1)).map((o) => this.reader(o, t));
     if (srcs.length !== n) throw this.fail(`a .v${n} store needs ${n} values`);
     const site = this.site;
+    const run = this.vectorAccess(addr.read, space, size, n, (c, w, l, r, i) => {
+      if (r.shared) c.sharedAccess(w, l, r.off, size, true, site);
+      r.region.write(r.off, size, srcs[i]!(c, w, l) as number | bigint);
+    });
+    return { run, cls: `st.${space}` };
+  }
+
+  /**
+   * The lanes' accesses of an `ld`/`st` of `n` elements of `size` bytes: each element resolved and
+   * checked (the first against the whole vector's alignment), then handed to `each`; the warp's
+   * addresses are counted as one request.
+   */
+  private vectorAccess(
+    address: (c: Cta, w: Warp, l: number) => number,
+    space: string,
+    size: number,
+    n: number,
+    each: (c: Cta, w: Warp, l: number, r: Resolved, i: number) => void,
+  ): Exec['run'] {
+    const site = this.site;
     const req = new WarpAccesses();
-    const run: Exec['run'] = (c, w, lanes) => {
+    return (c, w, lanes) => {
       req.reset();
       for (const l of lanes) {
-        const a = addr.read(c, w, l);
+        const a = address(c, w, l);
         for (let i = 0; i < n; i++) {
           const r = c.resolve(space, a + i * size, size, w, l, site, i === 0 ? size * n : size);
           if (!r) break;
           if (i === 0) req.add(r.space, l, r.shared ? r.off : a);
-          if (r.shared) c.sharedAccess(w, l, r.off, size, true, site);
-          r.region.write(r.off, size, srcs[i]!(c, w, l) as number | bigint);
+          each(c, w, l, r, i);
         }
       }
       req.flush(c.launch.stats, size * n);
     };
-    return { run, cls: `st.${space}` };
   }
 
   private atomic(isRed: boolean): { run: Exec['run']; cls: string } {
