@@ -15,12 +15,16 @@
  */
 import type { Findings, FindingSite } from './findings.js';
 import type { GlobalMemory } from './memory.js';
-import { LOCAL_WINDOW, Region, SHARED_WINDOW, WINDOW_SIZE } from './memory.js';
+import { Region, spaceOfGeneric } from './memory.js';
 import type { RegValue } from './alu.js';
+import { type AccessMode, RaceDetector } from './race.js';
 import type { Stats } from './stats.js';
 import type { Dim3, FindingKind } from './types.js';
 
 export const WARP = 32;
+
+/** After this many backward branches in a row by one group, a higher-PC group gets a step. */
+const SPIN_YIELD = 256;
 
 export const RUNNABLE = 0;
 export const EXITED = 1;
@@ -57,6 +61,9 @@ export interface LaunchState {
   /** Set by `trap` or the step limit: the launch stops. */
   aborted: boolean;
   clock: number;
+  readonly races: RaceDetector;
+  /** Barrier epochs handed out so far (across CTAs, so race state never needs a reset). */
+  epochs: number;
 }
 
 interface CpAsyncCopy {
@@ -80,6 +87,10 @@ export class Warp {
   readonly callStack: { ret: number; fn: string; retParams: { from: number; to: number; size: number }[] }[][] = [];
   readonly cpGroups: CpAsyncCopy[][][] = [];
   readonly cpOpen: CpAsyncCopy[][] = [];
+  /** Backward jumps in a row by the lowest-PC group (see SPIN_YIELD). */
+  spins = 0;
+  /** The condition-code carry flag (CC.CF) of each lane, for add.cc/addc/sub.cc/subc/mad.cc/madc. */
+  readonly carry = new Uint8Array(WARP);
   /** Increments at every `bar.warp.sync`, ordering shared accesses within the warp. */
   syncEpoch = 1;
   /** The collective the waiting lanes are gathered at, with each lane's operands. */
@@ -120,6 +131,15 @@ export interface Resolved {
   readonly shared: boolean;
 }
 
+export interface BarrierArrival {
+  readonly id: number;
+  readonly count: number | undefined;
+  readonly pc: number;
+  readonly site: FindingSite;
+  readonly mode: 'sync' | 'arrive';
+  readonly aligned: boolean;
+}
+
 interface Barrier {
   readonly arrived: Set<number>;
   readonly pcs: Set<number>;
@@ -133,17 +153,10 @@ interface Barrier {
 export class Cta {
   readonly warps: Warp[] = [];
   readonly shared: Region;
-  /** Race detection, per shared byte. */
-  private readonly wTid: Int32Array;
-  private readonly wEpoch: Int32Array;
-  private readonly wSync: Int32Array;
-  private readonly rTid: Int32Array;
-  private readonly rEpoch: Int32Array;
-  private readonly rSync: Int32Array;
   /** 1 while a cp.async copy into the byte has not landed (waited for). */
   readonly pending: Uint8Array;
-  /** Barrier epoch: increments each time a `bar.sync` completes. */
-  epoch = 1;
+  /** Barrier epoch: a new one each time a barrier completes (numbered across the launch). */
+  epoch: number;
   private readonly barriers = new Map<number, Barrier>();
   readonly threadCount: number;
   private exitedCount = 0;
@@ -159,12 +172,7 @@ export class Cta {
     }
     const size = launch.sharedBytes;
     this.shared = new Region('shared memory', 0, size, true);
-    this.wTid = new Int32Array(size);
-    this.wEpoch = new Int32Array(size);
-    this.wSync = new Int32Array(size);
-    this.rTid = new Int32Array(size);
-    this.rEpoch = new Int32Array(size);
-    this.rSync = new Int32Array(size);
+    this.epoch = ++launch.epochs;
     this.pending = new Uint8Array(size);
   }
 
@@ -202,8 +210,22 @@ export class Cta {
     let moved = false;
     for (let quantum = 0; quantum < 4096; quantum++) {
       let minPc = 0x7fffffff;
-      for (let l = 0; l < WARP; l++) if (w.state[l] === RUNNABLE && w.pc[l]! < minPc) minPc = w.pc[l]!;
+      let maxPc = -1;
+      for (let l = 0; l < WARP; l++) {
+        if (w.state[l] !== RUNNABLE) continue;
+        const pc = w.pc[l]!;
+        if (pc < minPc) minPc = pc;
+        if (pc > maxPc) maxPc = pc;
+      }
       if (minPc === 0x7fffffff) return moved;
+      // Lowest PC first makes divergent paths reconverge. But a group spinning in a loop at a low PC
+      // (waiting for a flag another lane will set) must not starve the lanes ahead of it: after
+      // many backward branches in a row, the highest-PC group gets a step (Volta's forward-progress
+      // guarantee).
+      if (w.spins >= SPIN_YIELD && maxPc !== minPc) {
+        minPc = maxPc;
+        w.spins = 0;
+      }
       lanes.length = 0;
       for (let l = 0; l < WARP; l++) if (w.state[l] === RUNNABLE && w.pc[l] === minPc) lanes.push(l);
       const inst = code[minPc];
@@ -225,6 +247,7 @@ export class Cta {
         L.steps += exec.length;
         L.clock++;
         inst.run(this, w, exec);
+        w.spins = w.pc[exec[0]!]! <= minPc ? w.spins + 1 : 0;
         if (L.steps > L.maxSteps) {
           this.report('step-limit', `the launch executed more than ${L.maxSteps} thread-instructions; raise maxSteps if the kernel is just long`, inst.site, w, exec[0]!);
           L.aborted = true;
@@ -255,14 +278,19 @@ export class Cta {
 
   // ---- barriers ----
 
-  /** `bar.sync id[, count]`: the lanes wait until `count` threads (default: every live thread) arrived. */
-  barrier(w: Warp, lanes: readonly number[], id: number, count: number | undefined, pc: number, site: FindingSite, arriveOnly: boolean): void {
-    const b = this.barrierRecord(id, count, site);
+  /**
+   * `bar.sync|bar.arrive id[, count]`: arriving lanes count toward the barrier; `sync` lanes wait
+   * until `count` threads (default: every live thread) arrived. An `.aligned` barrier (every
+   * `bar.sync`) must be executed at one instruction by all its threads; `barrier.sync` without
+   * `.aligned` and producer/consumer `bar.arrive` may be at different instructions.
+   */
+  barrier(w: Warp, lanes: readonly number[], b: BarrierArrival): void {
+    const rec = this.barrierRecord(b.id, b.count, b.site);
     for (const l of lanes) {
-      b.arrived.add(w.linear[l]!);
-      if (!arriveOnly) w.state[l] = AT_BARRIER;
+      rec.arrived.add(w.linear[l]!);
+      if (b.mode === 'sync') w.state[l] = AT_BARRIER;
     }
-    b.pcs.add(pc);
+    if (b.mode === 'sync' && b.aligned) rec.pcs.add(b.pc);
     this.checkBarriers();
   }
 
@@ -282,7 +310,7 @@ export class Cta {
         write(l, kind === 'popc' ? n : kind === 'and' ? n === preds.length : n > 0);
       });
     }
-    this.barrier(w, lanes, id, undefined, pc, site, false);
+    this.barrier(w, lanes, { id, count: undefined, pc, site, mode: 'sync', aligned: true });
   }
 
   private checkBarriers(): void {
@@ -301,7 +329,7 @@ export class Cta {
         if (some) this.report('barrier-divergence', `barrier ${id} was reached at ${b.pcs.size} different instructions (divergent barriers)`, b.site, some.w, some.lane);
       }
       this.barriers.delete(id);
-      this.epoch++;
+      this.epoch = ++this.launch.epochs;
       for (const r of b.receivers) r(b.preds);
       for (const w of this.warps) {
         for (let l = 0; l < WARP; l++) if (w.state[l] === AT_BARRIER && b.arrived.has(w.linear[l]!)) w.state[l] = RUNNABLE;
@@ -385,15 +413,7 @@ export class Cta {
     }
     let sp = space;
     let a = addr;
-    if (sp === 'generic') {
-      if (a >= SHARED_WINDOW && a < SHARED_WINDOW + WINDOW_SIZE) {
-        sp = 'shared';
-        a -= SHARED_WINDOW;
-      } else if (a >= LOCAL_WINDOW && a < LOCAL_WINDOW + WINDOW_SIZE) {
-        sp = 'local';
-        a -= LOCAL_WINDOW;
-      } else sp = 'global';
-    }
+    if (sp === 'generic') ({ space: sp, addr: a } = spaceOfGeneric(a));
     let region: Region | undefined;
     switch (sp) {
       case 'global': {
@@ -444,43 +464,20 @@ export class Cta {
   }
 
   /**
-   * Sanitizer bookkeeping of a plain (non-atomic) shared access. Returns false when the read hits
-   * bytes a `cp.async` has not delivered yet (already reported).
+   * Sanitizer bookkeeping of a shared access: pending `cp.async` data and races. Returns false
+   * when a read hits bytes a `cp.async` has not delivered yet (already reported).
    */
-  sharedAccess(w: Warp, lane: number, off: number, n: number, write: boolean, site: FindingSite): boolean {
-    const me = w.linear[lane]! + 1;
-    const epoch = this.epoch;
-    const sync = w.syncEpoch;
-    const myWarp = w.index;
-    const warpSize = WARP;
-    const ordered = (otherTid: number, otherSync: number): boolean =>
-      // Same warp and a __syncwarp since: ordered. (Thread ids map to warps by tid / 32.)
-      Math.floor((otherTid - 1) / warpSize) === myWarp && otherSync < sync;
+  sharedAccess(w: Warp, lane: number, off: number, n: number, mode: AccessMode, site: FindingSite): boolean {
+    const tid = w.linear[lane]!;
     for (let i = off; i < off + n; i++) {
-      if (!write && this.pending[i]) {
+      if (mode !== 'write' && this.pending[i]) {
         this.report('cp-async-read-before-wait', `shared byte ${i} is read before the cp.async that fills it was waited for (cp.async.wait_group)`, site, w, lane);
         return false;
       }
-      const wt = this.wTid[i]!;
-      if (wt !== 0 && wt !== me && this.wEpoch[i] === epoch && !ordered(wt, this.wSync[i]!)) {
-        this.report('shared-race', `${write ? 'write' : 'read'} of shared byte ${i} races with a write by thread ${wt - 1} since the last barrier`, site, w, lane);
+      const conflict = this.launch.races.access(i, tid, w.index, w.syncEpoch, this.epoch, mode);
+      if (conflict) {
+        this.report('shared-race', `${mode} of shared byte ${i} races with ${conflict} since the last barrier`, site, w, lane);
         return true;
-      }
-      if (write) {
-        const rt = this.rTid[i]!;
-        if (rt !== 0 && rt !== me && this.rEpoch[i] === epoch && (rt === -1 || !ordered(rt, this.rSync[i]!))) {
-          this.report('shared-race', `write of shared byte ${i} races with a read by ${rt === -1 ? 'other threads' : `thread ${rt - 1}`} since the last barrier`, site, w, lane);
-          return true;
-        }
-        this.wTid[i] = me;
-        this.wEpoch[i] = epoch;
-        this.wSync[i] = sync;
-      } else {
-        const rt = this.rTid[i]!;
-        if (rt === 0 || this.rEpoch[i] !== epoch || rt === me) this.rTid[i] = me;
-        else if (Math.floor((rt - 1) / warpSize) !== myWarp) this.rTid[i] = -1;
-        this.rEpoch[i] = epoch;
-        this.rSync[i] = sync;
       }
     }
     return true;
@@ -520,6 +517,6 @@ export class Cta {
     }
     sh.markInit(c.dst, c.size);
     this.pending.fill(0, c.dst, c.dst + c.size);
-    this.sharedAccess(w, lane, c.dst, c.size, true, c.site);
+    this.sharedAccess(w, lane, c.dst, c.size, 'write', c.site);
   }
 }

@@ -7,7 +7,7 @@ import { type AluOp, type RegValue, immediateBits, makeAluOp } from './alu.js';
 import { type Cta, type Exec, type Resolved, WARP, type Warp } from './cta.js';
 import type { FindingSite } from './findings.js';
 import { type LoadedInst, type LoadedKernel, type VarPlace, typeWidth } from './loader.js';
-import { LOCAL_WINDOW, SHARED_WINDOW } from './memory.js';
+import { fromGeneric, spaceOfGeneric, toGeneric } from './memory.js';
 import type { Instruction, Operand } from './ptx-ast.js';
 import { ldmatrix, mmaFragmentSizes, mmaSync, parseMmaModifiers, stmatrix } from './tensor-core.js';
 import { WarpAccesses } from './stats.js';
@@ -29,7 +29,7 @@ function isType(m: string): boolean {
 /** Normalises a value to `width` bits in the register representation. */
 function fit(v: RegValue, width: number): RegValue {
   if (width === 1) return typeof v === 'boolean' ? v : v !== 0 && v !== 0n;
-  // Numbers reaching a 64-bit register are addresses or already-unsigned 32-bit patterns.
+  // A number reaching a 64-bit register is a value (an address, a sign-extended load), not a bit pattern to zero-extend from 32 bits.
   if (width === 64) return typeof v === 'bigint' ? v : BigInt.asUintN(64, BigInt(typeof v === 'boolean' ? Number(v) : Math.trunc(v)));
   const n = typeof v === 'bigint' ? Number(BigInt.asUintN(32, v)) : typeof v === 'boolean' ? Number(v) : v;
   return width >= 32 ? n >>> 0 : n & ((1 << width) - 1);
@@ -47,7 +47,6 @@ function signExtend(v: number, bits: number): number {
 export interface DecodeEnv {
   /** Global addresses of module `.global` variables. */
   readonly globalAddr: ReadonlyMap<string, number>;
-  readonly dynamicSmem: number;
 }
 
 export function decodeKernel(k: LoadedKernel, env: DecodeEnv): Exec[] {
@@ -116,7 +115,7 @@ class Decoder {
   // ---- operands ----
 
   private findVar(name: string): VarPlace | undefined {
-    return this.k.functionVars.get(this.li.fn)?.get(name) ?? this.k.vars.get(name);
+    return this.li.vars.get(name) ?? this.k.functionVars.get(this.li.fn)?.get(name) ?? this.k.vars.get(name);
   }
 
   /** The address of a variable in its own state space (global variables: their global address). */
@@ -170,7 +169,7 @@ class Decoder {
       case '%lanemask_ge':
         return (_c, _w, l) => ~((1 << l) - 1) >>> 0;
       case '%dynamic_smem_size':
-        return () => this.env.dynamicSmem;
+        return (c) => c.launch.dynamicSmem;
       case '%total_smem_size':
         return (c) => c.launch.sharedBytes;
       default:
@@ -343,8 +342,20 @@ class Decoder {
         return { run: this.matrix(op === 'stmatrix'), cls: op === 'ldmatrix' ? 'ld.shared' : 'st.shared' };
       case 'cp':
         return this.cp();
+      case 'addc':
+      case 'subc':
+      case 'madc':
+        return { run: this.carryChain(), cls: 'int' };
       default: {
-        const alu = makeAluOp(op, this.mods);
+        if ((op === 'add' || op === 'sub' || op === 'mad') && this.has('cc')) return { run: this.carryChain(), cls: 'int' };
+        let alu: AluOp | undefined;
+        try {
+          alu = makeAluOp(op, this.mods);
+        } catch (e) {
+          // The ALU names the instruction; the position is ours to add.
+          if (e instanceof EmulatorInputError && e.line === undefined) throw new EmulatorInputError(e.message, this.inst.pos.line, this.inst.pos.column);
+          throw e;
+        }
         if (!alu) throw this.unsupported();
         return { run: this.alu(alu), cls: alu.cls };
       }
@@ -378,6 +389,50 @@ class Decoder {
         for (let i = 0; i < nr; i++) srcs[i] = readers[i]!(c, w, l);
         const r = alu.exec(srcs) as readonly RegValue[];
         writers.forEach((wr, i) => wr(c, w, l, r[i]!));
+      }
+    };
+  }
+
+  /**
+   * Extended-precision arithmetic through the carry flag: `add.cc`/`addc` (d = a + b + CF),
+   * `sub.cc`/`subc` (d = a − (b + CF), CF = borrow), `mad.lo|hi.cc`/`madc` (d = part(a·b) + c + CF).
+   * `.cc` writes the carry (or borrow) out; the `c` forms read it in.
+   */
+  private carryChain(): Exec['run'] {
+    const op = this.inst.opcode;
+    const kind = op.startsWith('add') ? 'add' : op.startsWith('sub') ? 'sub' : 'mad';
+    const carryIn = op.endsWith('c');
+    const carryOut = this.has('cc');
+    const t = this.type;
+    const width = typeWidth(t);
+    if (width !== 32 && width !== 64) throw this.unsupported();
+    const W = BigInt(width);
+    const hi = this.has('hi');
+    const dst = this.writer(this.op(0));
+    const a = this.reader(this.op(1), t);
+    const b = this.reader(this.op(2), t);
+    const c = kind === 'mad' ? this.reader(this.op(3), t) : undefined;
+    return (cta, w, lanes) => {
+      for (const l of lanes) {
+        const x = BigInt.asUintN(width, BigInt(a(cta, w, l) as number | bigint));
+        const y = BigInt.asUintN(width, BigInt(b(cta, w, l) as number | bigint));
+        const ci = carryIn ? BigInt(w.carry[l]!) : 0n;
+        let r: bigint;
+        let out: number;
+        if (kind === 'sub') {
+          r = x - y - ci;
+          out = r < 0n ? 1 : 0;
+        } else {
+          const signedHi = hi && t.startsWith('s');
+          const prod = signedHi ? BigInt.asIntN(width, x) * BigInt.asIntN(width, y) : x * y;
+          const base = kind === 'add' ? x : hi ? BigInt.asUintN(width, prod >> W) : BigInt.asUintN(width, prod);
+          const addend = kind === 'add' ? y : BigInt.asUintN(width, BigInt(c!(cta, w, l) as number | bigint));
+          r = base + addend + ci;
+          out = Number(r >> W);
+        }
+        r = BigInt.asUintN(width, r);
+        dst(cta, w, l, width === 64 ? r : Number(r));
+        if (carryOut) w.carry[l] = out;
       }
     };
   }
@@ -439,24 +494,28 @@ class Decoder {
     const t = this.type;
     const size = Math.max(1, typeWidth(t) / 8);
     const n = this.vecCount();
-    const dsts = this.vecRegs(this.op(0)).map((o) => this.writer(o));
-    const dstWidths = this.vecRegs(this.op(0)).map((o) => this.regWidth(o));
+    const dstOps = this.vecRegs(this.op(0));
+    const dsts = dstOps.map((o) => this.writer(o));
+    const dstWidths = dstOps.map((o) => this.regWidth(o));
     const addr = this.address(this.op(1));
     const space = addr.space ?? this.space();
     if (dsts.length !== n) throw this.fail(`a .v${n} load needs ${n} destinations`);
     const signed = t.startsWith('s');
     const site = this.site;
     const run = this.vectorAccess(addr.read, space, size, n, (c, w, l, r, i) => {
-      const delivered = !r.shared || c.sharedAccess(w, l, r.off, size, false, site);
+      const delivered = !r.shared || c.sharedAccess(w, l, r.off, size, 'read', site);
       if (delivered && !r.region.isInit(r.off, size)) {
         c.report('uninitialized-read', `read of ${size} uninitialized byte${size > 1 ? 's' : ''} at ${r.region.name}+${r.off}`, site, w, l);
       }
       let v = r.region.read(r.off, size);
-      if (signed && typeof v === 'number' && size < 4) v = signExtend(v, size * 8);
-      if (signed && typeof v === 'number' && size === 4 && dstWidths[i] === 64) v = BigInt.asUintN(64, BigInt(v | 0));
+      if (signed && typeof v === 'number' && size < 8) {
+        // Sign-extend to the destination register, whatever its width.
+        const sv = (signExtend(v, size * 8) | 0);
+        v = dstWidths[i] === 64 ? BigInt.asUintN(64, BigInt(sv)) : sv >>> 0;
+      }
       dsts[i]!(c, w, l, v);
     });
-    return { run, cls: `ld.${space}` };
+    return { run, cls: `ld.${space === 'cparam' ? 'param' : space}` };
   }
 
   private store(): { run: Exec['run']; cls: string } {
@@ -469,10 +528,10 @@ class Decoder {
     if (srcs.length !== n) throw this.fail(`a .v${n} store needs ${n} values`);
     const site = this.site;
     const run = this.vectorAccess(addr.read, space, size, n, (c, w, l, r, i) => {
-      if (r.shared) c.sharedAccess(w, l, r.off, size, true, site);
+      if (r.shared) c.sharedAccess(w, l, r.off, size, 'write', site);
       r.region.write(r.off, size, srcs[i]!(c, w, l) as number | bigint);
     });
-    return { run, cls: `st.${space}` };
+    return { run, cls: `st.${space === 'cparam' ? 'param' : space}` };
   }
 
   /**
@@ -519,15 +578,23 @@ class Decoder {
     const f = atomicFn(aop, t);
     if (!f) throw this.unsupported();
     const site = this.site;
+    const req = new WarpAccesses();
     const run: Exec['run'] = (c, w, lanes) => {
+      req.reset();
       for (const l of lanes) {
-        const r = c.resolve(space, addr.read(c, w, l), size, w, l, site, size);
+        const a = addr.read(c, w, l);
+        const r = c.resolve(space, a, size, w, l, site, size);
         if (!r) continue;
+        req.add(r.space, l, r.shared ? r.off : a);
+        // An atomic reads the old value: it must be initialized, and must not race with plain accesses.
+        if (!r.region.isInit(r.off, size)) c.report('uninitialized-read', `atomic on ${size} uninitialized byte${size > 1 ? 's' : ''} at ${r.region.name}+${r.off}`, site, w, l);
+        if (r.shared) c.sharedAccess(w, l, r.off, size, 'atomic', site);
         const old = r.region.read(r.off, size);
         const nv = f(old, b(c, w, l) as number | bigint, cOp ? (cOp(c, w, l) as number | bigint) : 0);
         r.region.write(r.off, size, nv);
         dst?.(c, w, l, old);
       }
+      req.flush(c.launch.stats, size);
     };
     return { run, cls: `atom.${space}` };
   }
@@ -535,13 +602,12 @@ class Decoder {
   private cvta(): Exec['run'] {
     const to = this.has('to');
     const sp = this.mods.find((m) => SPACES.has(m)) ?? 'global';
-    const window = sp === 'shared' ? SHARED_WINDOW : sp === 'local' ? LOCAL_WINDOW : 0;
     const dst = this.writer(this.op(0));
     const src = this.reader(this.op(1), this.type);
     return (c, w, lanes) => {
       for (const l of lanes) {
         const a = toNumber(src(c, w, l));
-        dst(c, w, l, to ? a - window : a + window);
+        dst(c, w, l, to ? fromGeneric(sp, a) : toGeneric(sp, a));
       }
     };
   }
@@ -551,12 +617,7 @@ class Decoder {
     const dst = this.writer(this.op(0));
     const src = this.reader(this.op(1), 'u64');
     return (c, w, lanes) => {
-      for (const l of lanes) {
-        const a = toNumber(src(c, w, l));
-        const inShared = a >= SHARED_WINDOW && a < SHARED_WINDOW + 2 ** 32;
-        const inLocal = a >= LOCAL_WINDOW && a < LOCAL_WINDOW + 2 ** 32;
-        dst(c, w, l, sp === 'shared' ? inShared : sp === 'local' ? inLocal : !inShared && !inLocal);
-      }
+      for (const l of lanes) dst(c, w, l, spaceOfGeneric(toNumber(src(c, w, l))).space === sp);
     };
   }
 
@@ -650,11 +711,20 @@ class Decoder {
       };
     }
     const arrive = m.includes('arrive');
+    // `bar.sync` is `barrier.sync.aligned`.
+    const aligned = this.inst.opcode === 'bar' || m.includes('aligned');
     if (!arrive && !m.includes('sync') && this.inst.opcode === 'bar' && m.length > 0 && !m.includes('cta') && !m.includes('aligned')) throw this.unsupported();
     const id = this.reader(this.op(0), 'u32');
     const count = this.inst.operands.length > 1 ? this.reader(this.op(1), 'u32') : undefined;
     return (c, w, lanes) => {
-      c.barrier(w, lanes, toNumber(id(c, w, lanes[0]!)), count ? toNumber(count(c, w, lanes[0]!)) : undefined, pc, site, arrive);
+      c.barrier(w, lanes, {
+        id: toNumber(id(c, w, lanes[0]!)),
+        count: count ? toNumber(count(c, w, lanes[0]!)) : undefined,
+        pc,
+        site,
+        mode: arrive ? 'arrive' : 'sync',
+        aligned,
+      });
     };
   }
 
@@ -863,12 +933,12 @@ class Decoder {
     const writers = store ? [] : regs.map((o) => this.writer(o));
     const readers = store ? regs.map((o) => this.reader(o, 'b32')) : [];
     return this.warpWide(this.inst.opcode, (c, w) => {
-      const addrs = Array.from({ length: WARP }, (_, l) => (l < w.size ? addr(c, w, l) : 0));
-      const shOff = (a: number): number => (space === 'generic' ? a - SHARED_WINDOW : a);
+      const addrs = Array.from({ length: WARP }, (_, l) => (l < w.size ? addrOp.read(c, w, l) : 0));
+      const shOff = (a: number): number => (space === 'generic' ? fromGeneric('shared', a) : a);
       const check = (a: number, lane: number, write: boolean): number | undefined => {
         const r = c.resolve('shared', shOff(a), 2, w, lane, site, 2);
         if (!r) return undefined;
-        const delivered = c.sharedAccess(w, lane, r.off, 2, write, site);
+        const delivered = c.sharedAccess(w, lane, r.off, 2, write ? 'write' : 'read', site);
         if (!write && delivered && !r.region.isInit(r.off, 2)) c.report('uninitialized-read', `read of uninitialized shared memory at offset ${r.off}`, site, w, lane);
         return r.off;
       };
@@ -890,9 +960,6 @@ class Decoder {
         }
       }
     });
-    function addr(c: Cta, w: Warp, l: number): number {
-      return addrOp.read(c, w, l);
-    }
   }
 
   private cp(): { run: Exec['run']; cls: string } {
@@ -927,13 +994,15 @@ class Decoder {
         for (const l of lanes) {
           const n = toNumber(size(c, w, l));
           let d = dst.read(c, w, l);
-          if (dstGeneric) d -= SHARED_WINDOW;
+          if (dstGeneric) d = fromGeneric('shared', d);
           const r = c.resolve('shared', d, n, w, l, site, n);
           const s = src.read(c, w, l);
-          if (!r || !c.resolve('global', s, srcSize ? Math.max(1, Math.min(n, toNumber(srcSize(c, w, l)))) : n, w, l, site, n)) continue;
-          req.add('global', l, s);
+          // src-size < cp-size zero-fills the rest; a src-size of 0 reads no global memory at all.
+          const fromSrc = srcSize ? Math.min(n, toNumber(srcSize(c, w, l))) : n;
+          if (!r || (fromSrc > 0 && !c.resolve('global', s, fromSrc, w, l, site, fromSrc === n ? n : 1))) continue;
+          if (fromSrc > 0) req.add('global', l, s);
           bytes = n;
-          c.cpAsync(w, l, { dst: r.off, src: s, size: n, srcSize: srcSize ? Math.min(n, toNumber(srcSize(c, w, l))) : n, site });
+          c.cpAsync(w, l, { dst: r.off, src: s, size: n, srcSize: fromSrc, site });
         }
         req.flush(c.launch.stats, bytes);
       },
@@ -952,11 +1021,14 @@ const u64 = new BigUint64Array(f64.buffer);
 function atomicFn(op: string, t: string): AtomicFn | undefined {
   const width = typeWidth(t);
   if (t === 'f32' && op === 'add') {
+    // atom.add.f32 flushes subnormal inputs and results to sign-preserving zero.
+    const ftz = (x: number): number => (Math.abs(x) < 2 ** -126 ? x * 0 : x);
     return (old, b) => {
       u32[0] = Number(old);
-      const x = f32[0]!;
+      const x = ftz(f32[0]!);
       u32[0] = Number(b);
-      f32[0] = x + f32[0]!;
+      f32[0] = x + ftz(f32[0]!);
+      f32[0] = ftz(f32[0]!);
       return u32[0]!;
     };
   }
@@ -971,11 +1043,9 @@ function atomicFn(op: string, t: string): AtomicFn | undefined {
   }
   if (t.startsWith('f')) return undefined;
   const signed = t.startsWith('s');
-  const W = BigInt(width);
   const asS = (v: number | bigint): bigint => BigInt.asIntN(width, BigInt(v));
   const asU = (v: number | bigint): bigint => BigInt.asUintN(width, BigInt(v));
   const out = (v: bigint): number | bigint => (width === 64 ? BigInt.asUintN(64, v) : Number(BigInt.asUintN(width, v)));
-  void W;
   switch (op) {
     case 'add':
       return (o, b) => out(asU(o) + asU(b));

@@ -12,6 +12,7 @@ import { type LoadedKernel, loadKernel, typeBytes, typeWidth } from './loader.js
 import { GlobalMemory, Region } from './memory.js';
 import { PtxSyntaxError, type PtxModule, type VarDecl } from './ptx-ast.js';
 import { parsePtx } from './ptx-parser.js';
+import { RaceDetector } from './race.js';
 import { Stats } from './stats.js';
 import { type BufferDType, type EmuArg, type EmuResult, EmulatorInputError, type LaunchConfig } from './types.js';
 
@@ -153,17 +154,16 @@ export function emulate(ptx: string, kernel: string, launch: LaunchConfig, args:
   });
 
   const globalAddr = new Map<string, number>();
-  for (const d of k.globalVars) {
-    const size = (d.dims ?? []).reduce<number>((n, x) => n * (x ?? 0), 1) * typeBytes(d.type);
-    const r = global.alloc(`global variable ${d.name}`, size, false);
-    initVar(r, 0, d);
-    globalAddr.set(d.name, r.base);
+  for (const g of k.globalVars) {
+    const r = global.alloc(`global variable ${g.decl.name}`, g.size, false);
+    initVar(r, 0, g.decl);
+    globalAddr.set(g.decl.name, r.base);
   }
   const consts = new Region('constant memory', 0, k.constBytes, false);
   for (const c of k.constVars) initVar(consts, c.offset, c.decl);
 
   const dynamicSmem = launch.dynamicSmem ?? 0;
-  const code = decodeKernel(k, { globalAddr, dynamicSmem });
+  const code = decodeKernel(k, { globalAddr });
   const state: LaunchState = {
     code,
     regCount: k.regs.length,
@@ -183,6 +183,8 @@ export function emulate(ptx: string, kernel: string, launch: LaunchConfig, args:
     steps: 0,
     aborted: false,
     clock: 0,
+    races: new RaceDetector(sharedBytes),
+    epochs: 0,
   };
   const [gx, gy, gz] = launch.grid;
   outer: for (let z = 0; z < gz; z++) {

@@ -56,6 +56,8 @@ export interface LoadedInst {
   readonly inst: Instruction;
   /** Register slots of the names in scope at this instruction. */
   readonly scope: ReadonlyMap<string, number>;
+  /** Variables declared in the enclosing `{ }` scopes (call-site `.param`s, mostly), innermost first. */
+  readonly vars: ReadonlyMap<string, VarPlace>;
   /** The function this instruction belongs to (for `ret` and param lookups). */
   readonly fn: string;
 }
@@ -85,7 +87,7 @@ export interface LoadedKernel {
   /** Per-thread `.param` memory of device-function calls. */
   readonly callParamBytes: number;
   readonly constBytes: number;
-  readonly globalVars: readonly VarDecl[];
+  readonly globalVars: readonly VarPlace[];
   readonly constVars: readonly VarPlace[];
   readonly functions: ReadonlyMap<string, LoadedFunction>;
   readonly files: ReadonlyMap<number, string>;
@@ -110,6 +112,31 @@ class Layout {
   }
 }
 
+interface Call {
+  readonly from: string;
+  readonly to: string;
+  readonly inst: Instruction;
+}
+
+/** Each function has one set of registers and parameters, so a call cycle cannot be emulated. */
+function rejectRecursion(calls: readonly Call[]): void {
+  const out = new Map<string, Call[]>();
+  for (const c of calls) out.set(c.from, [...(out.get(c.from) ?? []), c]);
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (fn: string, path: string[]): void => {
+    state.set(fn, 'open');
+    for (const c of out.get(fn) ?? []) {
+      if (state.get(c.to) === 'open') {
+        const cycle = [...path.slice(path.indexOf(c.to)), c.to].join(' → ');
+        throw new EmulatorInputError(`recursive calls are not supported (${cycle})`, c.inst.pos.line, c.inst.pos.column);
+      }
+      if (!state.has(c.to)) visit(c.to, [...path, c.to]);
+    }
+    state.set(fn, 'done');
+  };
+  for (const c of calls) if (!state.has(c.from)) visit(c.from, [c.from]);
+}
+
 export function loadKernel(mod: PtxModule, name: string): LoadedKernel {
   const fnByName = new Map(mod.functions.map((f) => [f.name, f]));
   const entry = fnByName.get(name);
@@ -126,7 +153,7 @@ export function loadKernel(mod: PtxModule, name: string): LoadedKernel {
   const consts = new Layout();
   const moduleVars = new Map<string, VarPlace>();
   const functionVars = new Map<string, Map<string, VarPlace>>();
-  const globalVars: VarDecl[] = [];
+  const globalVars: VarPlace[] = [];
   const constVars: VarPlace[] = [];
   let dynamicShared: VarDecl[] = [];
 
@@ -145,10 +172,12 @@ export function loadKernel(mod: PtxModule, name: string): LoadedKernel {
         constVars.push(p);
         return;
       }
-      case 'global':
-        into.set(d.name, { space: 'global', offset: 0, size: varSize(d), decl: d });
-        globalVars.push(d);
+      case 'global': {
+        const p: VarPlace = { space: 'global', offset: 0, size: varSize(d), decl: d };
+        into.set(d.name, p);
+        globalVars.push(p);
         return;
+      }
       case 'param':
         into.set(d.name, { space: 'param', offset: callParams.place(d), size: varSize(d), decl: d });
         return;
@@ -164,6 +193,7 @@ export function loadKernel(mod: PtxModule, name: string): LoadedKernel {
 
   // The kernel and every function it can call, without recursion (each gets its own registers).
   const functions = new Map<string, LoadedFunction>();
+  const calls: Call[] = [];
   const pending: PtxFunction[] = [entry];
   const queued = new Set([entry.name]);
   while (pending.length > 0) {
@@ -174,8 +204,10 @@ export function loadKernel(mod: PtxModule, name: string): LoadedKernel {
     const returns = fn.returns.map((p) => (placeVar(p, vars), vars.get(p.name)!));
     if (fn.kind === 'entry') for (const p of kernelParams) vars.set(p.decl.name, p);
     functions.set(fn.name, { name: fn.name, entry: code.length, params, returns });
-    const walk = (body: readonly Statement[], outer: ReadonlyMap<string, number>): void => {
+    const walk = (body: readonly Statement[], outer: ReadonlyMap<string, number>, outerVars: ReadonlyMap<string, VarPlace>): void => {
       const scope = new Map(outer);
+      // nvcc re-declares `param0`/`retval0` with other types in each call's scope: scope them like registers.
+      const scopeVars = new Map(outerVars);
       for (const s of body) {
         if (s.kind !== 'var') continue;
         if (s.space === 'reg') {
@@ -185,21 +217,19 @@ export function loadKernel(mod: PtxModule, name: string): LoadedKernel {
             scope.set(n, regs.length);
             regs.push({ name: n, width });
           }
-        } else placeVar(s, vars);
+        } else placeVar(s, scopeVars);
       }
       for (const s of body) {
         if (s.kind === 'label') labels.set(`${fn.name}::${s.name}`, code.length);
-        else if (s.kind === 'scope') walk(s.body, scope);
+        else if (s.kind === 'scope') walk(s.body, scope, scopeVars);
         else if (s.kind === 'inst') {
-          code.push({ inst: s, scope, fn: fn.name });
+          code.push({ inst: s, scope, vars: scopeVars, fn: fn.name });
           if (s.opcode === 'call' && s.call) {
             const callee = fnByName.get(s.call.target);
             if (!callee || !callee.body) {
               throw new EmulatorInputError(`call to '${s.call.target}', which has no body in this module (external functions such as vprintf are not emulated)`, s.pos.line, s.pos.column);
             }
-            if (callee.name === entry.name || (queued.has(callee.name) && callee.name === fn.name)) {
-              throw new EmulatorInputError(`recursive call to '${callee.name}' is not supported`, s.pos.line, s.pos.column);
-            }
+            calls.push({ from: fn.name, to: callee.name, inst: s });
             if (!queued.has(callee.name)) {
               queued.add(callee.name);
               pending.push(callee);
@@ -208,8 +238,9 @@ export function loadKernel(mod: PtxModule, name: string): LoadedKernel {
         }
       }
     };
-    walk(fn.body ?? [], new Map());
+    walk(fn.body ?? [], new Map(), vars);
   }
+  rejectRecursion(calls);
 
   const dynamicSharedOffset = align(shared.bytes, 16);
   for (const d of dynamicShared) moduleVars.set(d.name, { space: 'shared', offset: dynamicSharedOffset, size: 0, decl: d });

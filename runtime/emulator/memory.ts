@@ -7,9 +7,33 @@
 
 /** Generic-address windows (below 2^53, so addresses stay exact JS numbers). */
 export const GLOBAL_BASE = 0x1_0000_0000;
-export const SHARED_WINDOW = 0x7e00_0000_0000;
-export const LOCAL_WINDOW = 0x7f00_0000_0000;
 export const WINDOW_SIZE = 0x1_0000_0000;
+const WINDOWS = { shared: 0x7e00_0000_0000, local: 0x7f00_0000_0000, const: 0x7d00_0000_0000, param: 0x7c00_0000_0000 } as const;
+export type WindowSpace = keyof typeof WINDOWS;
+export const SHARED_WINDOW = WINDOWS.shared;
+
+function isWindowSpace(space: string): space is WindowSpace {
+  return space in WINDOWS;
+}
+
+/** `cvta.<space>`: a state-space address as a generic one (global addresses are generic already). */
+export function toGeneric(space: string, addr: number): number {
+  return isWindowSpace(space) ? WINDOWS[space] + addr : addr;
+}
+
+/** `cvta.to.<space>`. */
+export function fromGeneric(space: string, addr: number): number {
+  return isWindowSpace(space) ? addr - WINDOWS[space] : addr;
+}
+
+/** The state space a generic address points into, and the address within it. */
+export function spaceOfGeneric(addr: number): { space: WindowSpace | 'global'; addr: number } {
+  for (const space of Object.keys(WINDOWS) as WindowSpace[]) {
+    const base = WINDOWS[space];
+    if (addr >= base && addr < base + WINDOW_SIZE) return { space, addr: addr - base };
+  }
+  return { space: 'global', addr };
+}
 
 export class Region {
   readonly bytes: Uint8Array;
