@@ -23,8 +23,8 @@ import type { Dim3, FindingKind } from './types.js';
 
 export const WARP = 32;
 
-/** After this many backward branches in a row by one group, a higher-PC group gets a step. */
-const SPIN_YIELD = 256;
+/** After this many warp steps in a row with lanes waiting at a higher PC, those lanes get a step. */
+const SPIN_YIELD = 1024;
 
 export const RUNNABLE = 0;
 export const EXITED = 1;
@@ -87,7 +87,7 @@ export class Warp {
   readonly callStack: { ret: number; fn: string; retParams: { from: number; to: number; size: number }[] }[][] = [];
   readonly cpGroups: CpAsyncCopy[][][] = [];
   readonly cpOpen: CpAsyncCopy[][] = [];
-  /** Backward jumps in a row by the lowest-PC group (see SPIN_YIELD). */
+  /** Steps in a row while some lanes wait at a higher PC (see SPIN_YIELD). */
   spins = 0;
   /** The condition-code carry flag (CC.CF) of each lane, for add.cc/addc/sub.cc/subc/mad.cc/madc. */
   readonly carry = new Uint8Array(WARP);
@@ -220,9 +220,10 @@ export class Cta {
       if (minPc === 0x7fffffff) return moved;
       // Lowest PC first makes divergent paths reconverge. But a group spinning in a loop at a low PC
       // (waiting for a flag another lane will set) must not starve the lanes ahead of it: after
-      // many backward branches in a row, the highest-PC group gets a step (Volta's forward-progress
-      // guarantee).
-      if (w.spins >= SPIN_YIELD && maxPc !== minPc) {
+      // SPIN_YIELD steps in a row with lanes left waiting at a higher PC, the highest-PC group gets
+      // a step (Volta's forward-progress guarantee).
+      if (maxPc === minPc) w.spins = 0;
+      else if (++w.spins >= SPIN_YIELD) {
         minPc = maxPc;
         w.spins = 0;
       }
@@ -247,7 +248,6 @@ export class Cta {
         L.steps += exec.length;
         L.clock++;
         inst.run(this, w, exec);
-        w.spins = w.pc[exec[0]!]! <= minPc ? w.spins + 1 : 0;
         if (L.steps > L.maxSteps) {
           this.report('step-limit', `the launch executed more than ${L.maxSteps} thread-instructions; raise maxSteps if the kernel is just long`, inst.site, w, exec[0]!);
           L.aborted = true;
