@@ -1,0 +1,1246 @@
+/**
+ * Tile IR → PTX for sm_80 and sm_90a (the mma.sync path).
+ *
+ * Anchored ops (loads, stores, dots, reductions, loops, ifs) are emitted in program order, each
+ * value in the placement natural-layouts.ts chose. Cheap ops (constants, arange, elementwise)
+ * are emitted where they are used, in the layout the user needs, and cached per scope — so a
+ * broadcast never moves data and a mask is computed in the registers it masks.
+ *
+ * Numerics follow the reference interpreter: f32 math in f32 (exp and exp2 through
+ * `ex2.approx`, log through `lg2.approx`, tanh through `tanh.approx`: documented in
+ * docs/nvidia-backend.md), f16/bf16 elementwise ops computed in f32 and rounded to nearest even,
+ * `dot` on tensor cores with f32 accumulation, reductions as trees (so sums round differently
+ * than the interpreter's sequential order; tests compare with tolerances).
+ */
+import type { Diagnostic } from '../../dsl/diagnostic.js';
+import { error } from '../../dsl/diagnostic.js';
+import type { DType } from '../../dsl/dtype.js';
+import type { Span } from '../../dsl/span.js';
+import type { AccessIndex, Block, IRKernel, Op, TileValue } from '../ir.js';
+import type { AbiParam } from './kernel-abi.js';
+import { type Layout, SCALAR, collapse, isPow2, removeAxis, replicationMask, sliceLayout } from './layout.js';
+import { CHEAP_OPS, type Placements, placeValues } from './natural-layouts.js';
+import { PtxBuilder, type Reg, type RegClass } from './ptx-builder.js';
+
+/** A construct the backend cannot lower yet: reported as TK4003 at the op's span. */
+export class Unsupported extends Error {
+  constructor(
+    message: string,
+    readonly span: Span | undefined,
+  ) {
+    super(message);
+  }
+}
+
+interface RegTile {
+  readonly kind: 'regs';
+  readonly layout: Layout;
+  readonly regs: readonly Reg[];
+}
+
+/** A 2-D tile in shared memory, rows of `rowBytes`, 16-byte chunks XOR-swizzled when `swizzle`. */
+interface SmemTile {
+  readonly kind: 'smem';
+  readonly offset: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly dtype: DType;
+  readonly rowBytes: number;
+  readonly swizzle: boolean;
+  /** A `transpose` view: element (r, c) of the value is (c, r) of the stored tile. */
+  readonly transposed: boolean;
+}
+
+interface TensorBinding {
+  readonly kind: 'tensor';
+  readonly ptr: Reg;
+  readonly dims: readonly Reg[];
+  /** Strides in elements of every axis but the last (which is 1). */
+  readonly strides: readonly Reg[];
+  readonly dtype: DType;
+}
+
+type Bound = RegTile | SmemTile | TensorBinding;
+
+const LOG2E = 1.4426950408889634;
+const LN2 = 0.6931471805599453;
+
+export function regClass(d: DType): RegClass {
+  switch (d) {
+    case 'f32':
+      return 'f32';
+    case 'f16':
+    case 'bf16':
+      return 'b16';
+    case 'i32':
+      return 'b32';
+    case 'i64':
+      return 'b64';
+    case 'bool':
+      return 'pred';
+    default:
+      throw new Unsupported(`${d} tiles are not supported by the NVIDIA backend yet`, undefined);
+  }
+}
+
+function elemBytes(d: DType): number {
+  return d === 'f32' || d === 'i32' ? 4 : d === 'i64' ? 8 : d === 'bool' || d === 'f8e4m3' || d === 'f8e5m2' ? 1 : 2;
+}
+
+function f32Hex(x: number): string {
+  const b = new DataView(new ArrayBuffer(4));
+  b.setFloat32(0, x);
+  return `0f${b.getUint32(0).toString(16).toUpperCase().padStart(8, '0')}`;
+}
+
+export interface CodegenResult {
+  readonly builder: PtxBuilder;
+  readonly params: readonly AbiParam[];
+  readonly paramTypes: readonly { readonly name: string; readonly type: string }[];
+  readonly smemBytes: number;
+  readonly threads: number;
+}
+
+export function generate(k: IRKernel): { result?: CodegenResult; diagnostics: Diagnostic[] } {
+  const warps = Number(k.config.WARPS ?? 4);
+  try {
+    return { result: new Codegen(k, warps).run(), diagnostics: [] };
+  } catch (e) {
+    if (e instanceof Unsupported) return { diagnostics: [error('TK4003', e.span ?? { start: 0, end: 0 }, `the NVIDIA backend cannot compile this yet: ${e.message}`)] };
+    throw e;
+  }
+}
+
+class Codegen {
+  private readonly b = new PtxBuilder();
+  private readonly threads: number;
+  private readonly place: Placements;
+  private readonly bound = new Map<number, Bound>();
+  private readonly scopes: Map<string, Reg[]>[] = [new Map()];
+  private readonly baseRegs = new Map<string, Reg | undefined>();
+  private smemTop = 0;
+  private loopDepth = 0;
+  private lane!: Reg;
+  private warp!: Reg;
+  private tid!: Reg;
+  private smemBase!: Reg;
+
+  constructor(
+    private readonly k: IRKernel,
+    private readonly warps: number,
+  ) {
+    this.threads = warps * 32;
+    this.place = placeValues(k, warps);
+  }
+
+  run(): CodegenResult {
+    const params: AbiParam[] = [];
+    const paramTypes: { name: string; type: string }[] = [];
+    const b = this.b;
+    // Parameters: pointers, dims, strides, scalars (kernel-abi.ts).
+    const tensors = this.k.params.filter((p) => p.kind === 'tensor');
+    for (const t of tensors) {
+      params.push({ kind: 'tensor', name: t.name, tensor: t.name, dtype: t.dtype });
+      paramTypes.push({ name: t.name, type: 'u64' });
+    }
+    const dimNames: string[] = [];
+    for (const t of tensors) for (const d of t.dims) if (typeof d === 'string' && !dimNames.includes(d)) dimNames.push(d);
+    for (const d of dimNames) {
+      params.push({ kind: 'dim', name: d, dim: d });
+      paramTypes.push({ name: d, type: 'u32' });
+    }
+    for (const t of tensors) {
+      for (let a = 0; a < t.dims.length - 1; a++) {
+        const name = `${t.name}_stride${a}`;
+        params.push({ kind: 'stride', name, tensor: t.name, axis: a });
+        paramTypes.push({ name, type: 'u64' });
+      }
+    }
+    for (const p of this.k.params) {
+      if (p.kind !== 'scalar') continue;
+      params.push({ kind: 'scalar', name: p.name, dtype: p.dtype });
+      paramTypes.push({ name: p.name, type: p.dtype === 'f32' ? 'f32' : p.dtype === 'i64' ? 's64' : p.dtype === 'i32' ? 's32' : 'b32' });
+    }
+
+    // Prologue: thread coordinates, parameters.
+    this.tid = this.pro('b32', (r) => `mov.u32 ${r}, %tid.x`);
+    this.lane = this.pro('b32', (r) => `and.b32 ${r}, ${this.tid.name}, 31`);
+    this.warp = this.pro('b32', (r) => `shr.u32 ${r}, ${this.tid.name}, 5`);
+    this.smemBase = this.pro('b32', (r) => `mov.u32 ${r}, tk_smem`);
+    const dimRegs = new Map<string, Reg>();
+    for (const d of dimNames) dimRegs.set(d, this.pro('b32', (r) => `ld.param.u32 ${r}, [${d}]`));
+    for (const t of tensors) {
+      const raw = this.pro('b64', (r) => `ld.param.u64 ${r}, [${t.name}]`);
+      const ptr = this.pro('b64', (r) => `cvta.to.global.u64 ${r}, ${raw.name}`);
+      const dims = t.dims.map((d) => (typeof d === 'string' ? dimRegs.get(d)! : this.pro('b32', (r) => `mov.u32 ${r}, ${d}`)));
+      const strides = t.dims.slice(0, -1).map((_, a) => this.pro('b64', (r) => `ld.param.u64 ${r}, [${t.name}_stride${a}]`));
+      this.tensorBindings.set(t.name, { kind: 'tensor', ptr, dims, strides, dtype: t.dtype });
+    }
+    for (const p of this.k.params) {
+      if (p.kind !== 'scalar') continue;
+      const cls = regClass(p.dtype);
+      const ty = p.dtype === 'f32' ? 'f32' : p.dtype === 'i64' ? 's64' : 's32';
+      this.scalarParams.set(p.name, this.pro(cls, (r) => `ld.param.${ty} ${r}, [${p.name}]`));
+    }
+
+    this.block(this.k.body);
+    return { builder: b, params, paramTypes, smemBytes: Math.ceil(this.smemTop / 16) * 16, threads: this.threads };
+  }
+
+  private readonly tensorBindings = new Map<string, TensorBinding>();
+  private readonly scalarParams = new Map<string, Reg>();
+
+  /** A register computed once at kernel entry. */
+  private pro(cls: RegClass, text: (r: string) => string): Reg {
+    const r = this.b.reg(cls);
+    this.b.emitPrologue(text(r.name));
+    return r;
+  }
+
+  // ---- scopes ----
+
+  private cached(key: string): Reg[] | undefined {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const r = this.scopes[i]!.get(key);
+      if (r) return r;
+    }
+    return undefined;
+  }
+
+  private inScope<T>(f: () => T): T {
+    this.scopes.push(new Map());
+    try {
+      return f();
+    } finally {
+      this.scopes.pop();
+    }
+  }
+
+  // ---- values in registers ----
+
+  /** The registers of `v` in layout `l`, emitting what is needed. */
+  get(v: TileValue, l: Layout): Reg[] {
+    const key = `${v.id}|${l.key}`;
+    const c = this.cached(key);
+    if (c) return c;
+    const x = this.bound.get(v.id);
+    let regs: Reg[];
+    if (x && x.kind === 'regs') {
+      if (x.layout.key === l.key) return [...x.regs];
+      if (x.layout.shape.length === 0) regs = Array.from({ length: l.nregs }, () => x.regs[0]!);
+      else regs = this.convert(x, l, v.type.dtype);
+    } else if (x) {
+      throw new Unsupported(`a tile in shared memory (%${v.id}) used outside dot`, undefined);
+    } else {
+      const op = this.place.defs.get(v.id);
+      if (!op || !CHEAP_OPS.has(op.op)) throw new Unsupported(`internal: %${v.id} has no value yet`, undefined);
+      const saved = this.b.span;
+      this.b.span = op.span ?? saved;
+      regs = this.cheap(op, l);
+      this.b.span = saved;
+    }
+    this.scopes[this.scopes.length - 1]!.set(key, regs);
+    return regs;
+  }
+
+  /** The register of a scalar. */
+  private scalar(v: TileValue): Reg {
+    return this.get(v, SCALAR)[0]!;
+  }
+
+  /** The thread's base coordinate along an axis of a layout (computed once, at kernel entry). */
+  private base(l: Layout, axis: number): Reg | undefined {
+    const terms = l.base[axis] ?? [];
+    if (terms.length === 0) return undefined;
+    const key = JSON.stringify(terms);
+    if (this.baseRegs.has(key)) return this.baseRegs.get(key);
+    let acc: Reg | undefined;
+    for (const t of terms) {
+      const src = t.from === 'lane' ? this.lane : this.warp;
+      const r = this.pro('b32', (n) => `bfe.u32 ${n}, ${src.name}, ${t.shift}, ${t.bits}`);
+      const scaled = t.scale === 1 ? r : this.pro('b32', (n) => `mul.lo.u32 ${n}, ${r.name}, ${t.scale}`);
+      acc = acc ? this.pro('b32', (n) => `add.u32 ${n}, ${acc!.name}, ${scaled.name}`) : scaled;
+    }
+    this.baseRegs.set(key, acc);
+    return acc;
+  }
+
+  /** Coordinate registers (b32) of register `i` of a layout, one per axis. */
+  private coord(l: Layout, axis: number, i: number): Reg | number {
+    const base = this.base(l, axis);
+    const off = l.offsets[axis]![i]!;
+    if (!base) return off;
+    if (off === 0) return base;
+    const r = this.b.reg('b32');
+    this.b.emit(`add.u32 ${r.name}, ${base.name}, ${off}`);
+    return r;
+  }
+
+  private operand(x: Reg | number): string {
+    return typeof x === 'number' ? String(x) : x.name;
+  }
+
+  // ---- cheap ops, materialized on demand ----
+
+  private cheap(op: Op, l: Layout): Reg[] {
+    switch (op.op) {
+      case 'const': {
+        const r = this.constReg(op.result.type.dtype, op.value);
+        return Array.from({ length: l.nregs }, () => r);
+      }
+      case 'arange':
+        return Array.from({ length: l.nregs }, (_, i) => {
+          const c = this.coord(l, 0, i);
+          if (typeof c !== 'number') return c;
+          return this.constReg('i32', c);
+        });
+      case 'broadcast': {
+        const src = op.src;
+        if (src.type.shape.length === 0) {
+          const r = this.scalar(src);
+          return Array.from({ length: l.nregs }, () => r);
+        }
+        const axes = src.type.shape.flatMap((d, a) => (d === 1 && op.result.type.shape[a] !== 1 ? [a] : []));
+        const c = collapse(l, axes);
+        const regs = this.get(src, c.layout);
+        return c.regMap.map((j) => regs[j]!);
+      }
+      case 'expand_dims':
+        return this.get(op.src, removeAxis(l, op.axis));
+      case 'binary': {
+        const x = this.get(op.lhs, l);
+        const y = this.get(op.rhs, l);
+        return x.map((a, i) => this.binary(op.fn, op.result.type.dtype, a, y[i]!));
+      }
+      case 'cmp': {
+        const x = this.get(op.lhs, l);
+        const y = this.get(op.rhs, l);
+        return x.map((a, i) => this.compare(op.pred, op.lhs.type.dtype, a, y[i]!));
+      }
+      case 'unary': {
+        const x = this.get(op.src, l);
+        return x.map((a) => this.unary(op.fn, op.result.type.dtype, a));
+      }
+      case 'select': {
+        const c = this.get(op.cond, l);
+        const x = this.get(op.a, l);
+        const y = this.get(op.b, l);
+        return c.map((p, i) => this.select(op.result.type.dtype, p, x[i]!, y[i]!));
+      }
+      case 'cast': {
+        const x = this.get(op.src, l);
+        return x.map((a) => this.cast(a, op.src.type.dtype, op.result.type.dtype));
+      }
+      default:
+        throw new Unsupported(`internal: ${op.op} is not cheap`, op.span);
+    }
+  }
+
+  private constReg(d: DType, value: number): Reg {
+    const key = `const|${d}|${Object.is(value, -0) ? '-0' : value}`;
+    const c = this.cached(key);
+    if (c) return c[0]!;
+    const r = this.b.reg(regClass(d));
+    switch (d) {
+      case 'f32':
+        this.b.emit(`mov.f32 ${r.name}, ${f32Hex(value)}`);
+        break;
+      case 'f16':
+      case 'bf16': {
+        const t = this.b.reg('f32');
+        this.b.emit(`mov.f32 ${t.name}, ${f32Hex(value)}`);
+        this.b.emit(`cvt.rn.${d}.f32 ${r.name}, ${t.name}`);
+        break;
+      }
+      case 'i32':
+        this.b.emit(`mov.s32 ${r.name}, ${value | 0}`);
+        break;
+      case 'i64':
+        this.b.emit(`mov.s64 ${r.name}, ${Math.trunc(value)}`);
+        break;
+      case 'bool':
+        this.b.emit(`setp.ne.u32 ${r.name}, ${value ? 1 : 0}, 0`);
+        break;
+      default:
+        throw new Unsupported(`${d} constants`, this.b.span);
+    }
+    this.scopes[this.scopes.length - 1]!.set(key, [r]);
+    return r;
+  }
+
+  /** f16/bf16 values are computed in f32: these move between the two. */
+  private toF32(r: Reg, d: DType): Reg {
+    if (d === 'f32') return r;
+    const f = this.b.reg('f32');
+    if (d === 'f16') this.b.emit(`cvt.f32.f16 ${f.name}, ${r.name}`);
+    else {
+      // cvt.f32.bf16 needs sm_90: widen by placing the bits in the high half.
+      const w = this.b.reg('b32');
+      this.b.emit(`cvt.u32.u16 ${w.name}, ${r.name}`);
+      this.b.emit(`shl.b32 ${w.name}, ${w.name}, 16`);
+      this.b.emit(`mov.b32 ${f.name}, ${w.name}`);
+    }
+    return f;
+  }
+
+  private fromF32(f: Reg, d: DType): Reg {
+    if (d === 'f32') return f;
+    const r = this.b.reg('b16');
+    this.b.emit(`cvt.rn.${d}.f32 ${r.name}, ${f.name}`);
+    return r;
+  }
+
+  private intType(d: DType): string {
+    return d === 'i64' ? 's64' : 's32';
+  }
+
+  private binary(fn: string, d: DType, a: Reg, c: Reg): Reg {
+    const b = this.b;
+    if (d === 'bool') {
+      const r = b.reg('pred');
+      if (fn !== 'and' && fn !== 'or') throw new Unsupported(`${fn} on bool`, b.span);
+      b.emit(`${fn}.pred ${r.name}, ${a.name}, ${c.name}`);
+      return r;
+    }
+    if (d === 'f16' || d === 'bf16') return this.fromF32(this.binary(fn, 'f32', this.toF32(a, d), this.toF32(c, d)), d);
+    const r = b.reg(regClass(d));
+    if (d === 'f32') {
+      switch (fn) {
+        case 'add':
+        case 'sub':
+        case 'mul':
+          b.emit(`${fn}.rn.f32 ${r.name}, ${a.name}, ${c.name}`);
+          return r;
+        case 'div':
+          b.emit(`div.rn.f32 ${r.name}, ${a.name}, ${c.name}`);
+          return r;
+        case 'max':
+        case 'min':
+          b.emit(`${fn}.NaN.f32 ${r.name}, ${a.name}, ${c.name}`);
+          return r;
+        default:
+          throw new Unsupported(`${fn} on f32`, b.span);
+      }
+    }
+    const t = this.intType(d);
+    switch (fn) {
+      case 'add':
+      case 'sub':
+      case 'div':
+      case 'rem':
+      case 'max':
+      case 'min':
+        b.emit(`${fn}.${t} ${r.name}, ${a.name}, ${c.name}`);
+        return r;
+      case 'mul':
+        b.emit(`mul.lo.${t} ${r.name}, ${a.name}, ${c.name}`);
+        return r;
+      default:
+        throw new Unsupported(`${fn} on ${d}`, b.span);
+    }
+  }
+
+  private compare(pred: string, d: DType, a: Reg, c: Reg): Reg {
+    const b = this.b;
+    const r = b.reg('pred');
+    if (d === 'bool') {
+      if (pred !== 'eq' && pred !== 'ne') throw new Unsupported(`ordering comparison of bools`, b.span);
+      b.emit(`xor.pred ${r.name}, ${a.name}, ${c.name}`);
+      if (pred === 'eq') b.emit(`not.pred ${r.name}, ${r.name}`);
+      return r;
+    }
+    if (d === 'f16' || d === 'bf16') return this.compare(pred, 'f32', this.toF32(a, d), this.toF32(c, d));
+    // `!=` is true for NaN, as in the interpreter: the unordered form.
+    const p = d === 'f32' && pred === 'ne' ? 'neu' : pred;
+    b.emit(`setp.${p}.${d === 'f32' ? 'f32' : this.intType(d)} ${r.name}, ${a.name}, ${c.name}`);
+    return r;
+  }
+
+  private select(d: DType, p: Reg, x: Reg, y: Reg): Reg {
+    const b = this.b;
+    if (d === 'bool') {
+      const t = b.reg('pred');
+      const u = b.reg('pred');
+      const r = b.reg('pred');
+      b.emit(`and.pred ${t.name}, ${p.name}, ${x.name}`);
+      b.emit(`not.pred ${u.name}, ${p.name}`);
+      b.emit(`and.pred ${u.name}, ${u.name}, ${y.name}`);
+      b.emit(`or.pred ${r.name}, ${t.name}, ${u.name}`);
+      return r;
+    }
+    const r = b.reg(regClass(d));
+    const ty = d === 'f32' ? 'f32' : d === 'i64' ? 'b64' : d === 'i32' ? 'b32' : 'b16';
+    b.emit(`selp.${ty} ${r.name}, ${x.name}, ${y.name}, ${p.name}`);
+    return r;
+  }
+
+  private unary(fn: string, d: DType, a: Reg): Reg {
+    const b = this.b;
+    if (d === 'bool') {
+      const r = b.reg('pred');
+      b.emit(`not.pred ${r.name}, ${a.name}`);
+      return r;
+    }
+    if (d === 'i32' || d === 'i64') {
+      const r = b.reg(regClass(d));
+      if (fn !== 'neg' && fn !== 'abs') throw new Unsupported(`${fn} on ${d}`, b.span);
+      b.emit(`${fn}.${this.intType(d)} ${r.name}, ${a.name}`);
+      return r;
+    }
+    if (d === 'f16' || d === 'bf16') return this.fromF32(this.unary(fn, 'f32', this.toF32(a, d)), d);
+    const f = (text: (r: string) => string): Reg => {
+      const r = b.reg('f32');
+      b.emit(text(r.name));
+      return r;
+    };
+    const mulc = (x: Reg, c: number): Reg => f((r) => `mul.rn.f32 ${r}, ${x.name}, ${f32Hex(c)}`);
+    switch (fn) {
+      case 'neg':
+        return f((r) => `neg.f32 ${r}, ${a.name}`);
+      case 'abs':
+        return f((r) => `abs.f32 ${r}, ${a.name}`);
+      case 'exp2':
+        return f((r) => `ex2.approx.f32 ${r}, ${a.name}`);
+      case 'exp': {
+        const x = mulc(a, LOG2E);
+        return f((r) => `ex2.approx.f32 ${r}, ${x.name}`);
+      }
+      case 'log2':
+        return f((r) => `lg2.approx.f32 ${r}, ${a.name}`);
+      case 'log': {
+        const x = f((r) => `lg2.approx.f32 ${r}, ${a.name}`);
+        return mulc(x, LN2);
+      }
+      case 'sqrt':
+        return f((r) => `sqrt.rn.f32 ${r}, ${a.name}`);
+      case 'rsqrt':
+        return f((r) => `rsqrt.approx.f32 ${r}, ${a.name}`);
+      case 'tanh':
+        return f((r) => `tanh.approx.f32 ${r}, ${a.name}`);
+      case 'sigmoid':
+      case 'silu': {
+        // 1 / (1 + 2^(-x·log2 e))
+        const x = mulc(a, -LOG2E);
+        const e = f((r) => `ex2.approx.f32 ${r}, ${x.name}`);
+        const d1 = f((r) => `add.rn.f32 ${r}, ${e.name}, 0f3F800000`);
+        const s = f((r) => `rcp.rn.f32 ${r}, ${d1.name}`);
+        return fn === 'sigmoid' ? s : f((r) => `mul.rn.f32 ${r}, ${a.name}, ${s.name}`);
+      }
+      case 'gelu': {
+        // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+        const x2 = f((r) => `mul.rn.f32 ${r}, ${a.name}, ${a.name}`);
+        const x3 = f((r) => `mul.rn.f32 ${r}, ${x2.name}, ${a.name}`);
+        const inner = f((r) => `fma.rn.f32 ${r}, ${x3.name}, ${f32Hex(0.044715)}, ${a.name}`);
+        const sc = mulc(inner, Math.sqrt(2 / Math.PI));
+        const t = f((r) => `tanh.approx.f32 ${r}, ${sc.name}`);
+        const one = f((r) => `add.rn.f32 ${r}, ${t.name}, 0f3F800000`);
+        const hx = mulc(a, 0.5);
+        return f((r) => `mul.rn.f32 ${r}, ${hx.name}, ${one.name}`);
+      }
+      default:
+        throw new Unsupported(`${fn}`, b.span);
+    }
+  }
+
+  private cast(a: Reg, from: DType, to: DType): Reg {
+    const b = this.b;
+    if (from === to) return a;
+    const r = b.reg(regClass(to));
+    if (to === 'bool') {
+      if (from === 'f32') b.emit(`setp.neu.f32 ${r.name}, ${a.name}, 0f00000000`);
+      else if (from === 'f16' || from === 'bf16') return this.cast(this.toF32(a, from), 'f32', 'bool');
+      else b.emit(`setp.ne.${this.intType(from)} ${r.name}, ${a.name}, 0`);
+      return r;
+    }
+    if (from === 'bool') {
+      const one = to === 'f32' ? '0f3F800000' : '1';
+      const zero = to === 'f32' ? '0f00000000' : '0';
+      if (to === 'f16' || to === 'bf16') return this.fromF32(this.cast(a, 'bool', 'f32'), to);
+      b.emit(`selp.${to === 'f32' ? 'f32' : to === 'i64' ? 'b64' : 'b32'} ${r.name}, ${one}, ${zero}, ${a.name}`);
+      return r;
+    }
+    const isF = (d: DType): boolean => d === 'f32' || d === 'f16' || d === 'bf16';
+    if (isF(from) && isF(to)) {
+      if (to === 'f32') return this.toF32(a, from);
+      return this.fromF32(this.toF32(a, from), to);
+    }
+    if (isF(from)) {
+      // Float → int: truncate toward zero, saturate, NaN → 0 (as the interpreter).
+      b.emit(`cvt.rzi.${this.intType(to)}.f32 ${r.name}, ${this.toF32(a, from).name}`);
+      return r;
+    }
+    if (isF(to)) {
+      const f = b.reg('f32');
+      b.emit(`cvt.rn.f32.${this.intType(from)} ${f.name}, ${a.name}`);
+      return this.fromF32(f, to);
+    }
+    b.emit(`cvt.${this.intType(to)}.${this.intType(from)} ${r.name}, ${a.name}`);
+    return r;
+  }
+
+  // ---- anchored ops ----
+
+  private block(bl: Block): void {
+    for (const op of bl.ops) this.op(op);
+  }
+
+  private op(op: Op): void {
+    this.b.span = op.span ?? this.b.span;
+    switch (op.op) {
+      case 'tensor': {
+        const t = this.tensorBindings.get(op.name)!;
+        this.bound.set(op.result.id, t);
+        return;
+      }
+      case 'dim': {
+        const t = this.bound.get(op.tensor.id) as TensorBinding;
+        this.bound.set(op.result.id, { kind: 'regs', layout: SCALAR, regs: [t.dims[op.axis]!] });
+        return;
+      }
+      case 'param':
+        this.bound.set(op.result.id, { kind: 'regs', layout: SCALAR, regs: [this.scalarParams.get(op.name)!] });
+        return;
+      case 'program_id':
+      case 'num_programs': {
+        const r = this.b.reg('b32');
+        this.b.emit(`mov.u32 ${r.name}, %${op.op === 'program_id' ? 'ctaid' : 'nctaid'}.${'xyz'[op.axis]}`);
+        this.bound.set(op.result.id, { kind: 'regs', layout: SCALAR, regs: [r] });
+        return;
+      }
+      case 'load':
+        return this.load(op);
+      case 'store':
+        return this.store(op);
+      case 'dot':
+        return this.dot(op);
+      case 'transpose': {
+        const src = this.bound.get(op.src.id);
+        if (!src || src.kind !== 'smem') throw new Unsupported('transpose of a tile in registers', op.span);
+        this.bound.set(op.result.id, { ...src, transposed: !src.transposed });
+        return;
+      }
+      case 'reduce':
+        return this.reduce(op);
+      case 'for':
+        return this.forLoop(op);
+      case 'if':
+        return this.ifOp(op);
+      case 'yield':
+        return;
+      default:
+        // Cheap ops are emitted where they are used.
+        return;
+    }
+  }
+
+  private layoutOf(v: TileValue): Layout {
+    const p = this.place.of.get(v.id);
+    if (p && p !== 'smem') return p;
+    const d = this.place.defaultLayout(v);
+    if (!d) throw new Unsupported(`no register layout for a [${v.type.shape.join(', ')}] tile (tile sizes must be powers of two)`, this.b.span);
+    return d;
+  }
+
+  /** Per-element address and in-bounds predicate for an access. */
+  private access(
+    t: TensorBinding,
+    indices: readonly AccessIndex[],
+    l: Layout,
+    i: number,
+    uniform: { offsets: Reg[]; pred?: Reg; partial?: Reg },
+  ): { addr: Reg; pred: Reg | undefined } {
+    const b = this.b;
+    let axis = 0;
+    let pred = uniform.pred;
+    let off64 = uniform.partial;
+    indices.forEach((ix, a) => {
+      if (ix.size === null) return;
+      const c = this.coord(l, axis++, i);
+      const idx = b.reg('b32');
+      b.emit(`add.s32 ${idx.name}, ${uniform.offsets[a]!.name}, ${this.operand(c)}`);
+      const p = b.reg('pred');
+      b.emit(`setp.lt.u32 ${p.name}, ${idx.name}, ${t.dims[a]!.name}`);
+      if (pred) {
+        const q = b.reg('pred');
+        b.emit(`and.pred ${q.name}, ${pred.name}, ${p.name}`);
+        pred = q;
+      } else pred = p;
+      const w = b.reg('b64');
+      b.emit(`cvt.s64.s32 ${w.name}, ${idx.name}`);
+      if (a < indices.length - 1) b.emit(`mul.lo.s64 ${w.name}, ${w.name}, ${t.strides[a]!.name}`);
+      if (off64) {
+        const s = b.reg('b64');
+        b.emit(`add.s64 ${s.name}, ${off64.name}, ${w.name}`);
+        off64 = s;
+      } else off64 = w;
+    });
+    const addr = b.reg('b64');
+    const shift = Math.log2(elemBytes(t.dtype));
+    if (off64) {
+      const s = b.reg('b64');
+      b.emit(`shl.b64 ${s.name}, ${off64.name}, ${shift}`);
+      b.emit(`add.s64 ${addr.name}, ${t.ptr.name}, ${s.name}`);
+    } else b.emit(`mov.b64 ${addr.name}, ${t.ptr.name}`);
+    return { addr, pred };
+  }
+
+  /** The parts of an access that every element shares: offsets, scalar-index bounds and address part. */
+  private uniformAccess(t: TensorBinding, indices: readonly AccessIndex[]): { offsets: Reg[]; pred?: Reg; partial?: Reg } {
+    const b = this.b;
+    const offsets = indices.map((ix) => this.scalar(ix.offset));
+    let pred: Reg | undefined;
+    let partial: Reg | undefined;
+    indices.forEach((ix, a) => {
+      if (ix.size !== null) return;
+      const p = b.reg('pred');
+      b.emit(`setp.lt.u32 ${p.name}, ${offsets[a]!.name}, ${t.dims[a]!.name}`);
+      if (pred) {
+        const q = b.reg('pred');
+        b.emit(`and.pred ${q.name}, ${pred.name}, ${p.name}`);
+        pred = q;
+      } else pred = p;
+      const w = b.reg('b64');
+      b.emit(`cvt.s64.s32 ${w.name}, ${offsets[a]!.name}`);
+      if (a < indices.length - 1) b.emit(`mul.lo.s64 ${w.name}, ${w.name}, ${t.strides[a]!.name}`);
+      if (partial) {
+        const s = b.reg('b64');
+        b.emit(`add.s64 ${s.name}, ${partial.name}, ${w.name}`);
+        partial = s;
+      } else partial = w;
+    });
+    return pred ? (partial ? { offsets, pred, partial } : { offsets, pred }) : partial ? { offsets, partial } : { offsets };
+  }
+
+  private memType(d: DType): string {
+    switch (d) {
+      case 'f32':
+        return 'f32';
+      case 'f16':
+      case 'bf16':
+        return 'b16';
+      case 'i32':
+        return 's32';
+      case 'i64':
+        return 's64';
+      default:
+        throw new Unsupported(`${d} tensors`, this.b.span);
+    }
+  }
+
+  private load(op: Extract<Op, { op: 'load' }>): void {
+    const t = this.bound.get(op.tensor.id) as TensorBinding;
+    if (this.place.of.get(op.result.id) === 'smem') return this.loadToSmem(op, t);
+    const l = this.layoutOf(op.result);
+    const b = this.b;
+    const uni = this.uniformAccess(t, op.indices);
+    const other = this.get(op.other, l);
+    const mask = op.mask ? this.get(op.mask, l) : undefined;
+    const ty = this.memType(t.dtype);
+    const regs = Array.from({ length: l.nregs }, (_, i) => {
+      const { addr, pred } = this.access(t, op.indices, l, i, uni);
+      let p = pred;
+      if (mask) {
+        const q = b.reg('pred');
+        if (p) b.emit(`and.pred ${q.name}, ${p.name}, ${mask[i]!.name}`);
+        else b.emit(`mov.pred ${q.name}, ${mask[i]!.name}`);
+        p = q;
+      }
+      const r = b.reg(regClass(t.dtype));
+      b.emit(`mov.${ty === 'f32' ? 'f32' : ty === 'b16' ? 'b16' : ty === 's64' ? 'b64' : 'b32'} ${r.name}, ${other[i]!.name}`);
+      b.emit(`${p ? `@${p.name} ` : ''}ld.global.${ty} ${r.name}, [${addr.name}]`);
+      return r;
+    });
+    this.bound.set(op.result.id, { kind: 'regs', layout: l, regs });
+  }
+
+  private store(op: Extract<Op, { op: 'store' }>): void {
+    const t = this.bound.get(op.tensor.id) as TensorBinding;
+    const l = this.layoutOf(op.value);
+    const b = this.b;
+    const uni = this.uniformAccess(t, op.indices);
+    const vals = this.get(op.value, l);
+    const mask = op.mask ? this.get(op.mask, l) : undefined;
+    const ty = this.memType(t.dtype);
+    // Threads that hold copies of the same elements: only one of them stores.
+    const repl = replicationMask(l, this.threads);
+    let owner: Reg | undefined;
+    if (repl !== 0) {
+      const m = b.reg('b32');
+      b.emit(`and.b32 ${m.name}, ${this.tid.name}, ${repl}`);
+      owner = b.reg('pred');
+      b.emit(`setp.eq.u32 ${owner.name}, ${m.name}, 0`);
+    }
+    for (let i = 0; i < l.nregs; i++) {
+      const { addr, pred } = this.access(t, op.indices, l, i, uni);
+      let p = pred;
+      for (const extra of [mask?.[i], owner]) {
+        if (!extra) continue;
+        if (p) {
+          const q = b.reg('pred');
+          b.emit(`and.pred ${q.name}, ${p.name}, ${extra.name}`);
+          p = q;
+        } else p = extra;
+      }
+      b.emit(`${p ? `@${p.name} ` : ''}st.global.${ty} [${addr.name}], ${vals[i]!.name}`);
+    }
+  }
+
+  // ---- shared memory ----
+
+  private allocSmem(bytes: number): number {
+    const off = Math.ceil(this.smemTop / 128) * 128;
+    this.smemTop = off + bytes;
+    return off;
+  }
+
+  private barrier(): void {
+    this.b.emit('bar.sync 0');
+  }
+
+  /** Byte address (b32, shared space) of element (row, col) of a swizzled tile; row/col registers or numbers. */
+  private smemAddr(tile: SmemTile, row: Reg | number, col: Reg | number): Reg {
+    const b = this.b;
+    const eb = elemBytes(tile.dtype);
+    const r = b.reg('b32');
+    // byte column, its 16-byte chunk and the offset within it
+    const bc = b.reg('b32');
+    b.emit(`mul.lo.u32 ${bc.name}, ${this.operand(col)}, ${eb}`);
+    if (tile.swizzle) {
+      const nc = tile.rowBytes / 16;
+      const group = Math.max(1, 8 / nc);
+      const chunks = Math.min(nc, 8);
+      const f = b.reg('b32');
+      b.emit(`shr.u32 ${f.name}, ${this.operand(row)}, ${Math.log2(group)}`);
+      b.emit(`and.b32 ${f.name}, ${f.name}, ${chunks - 1}`);
+      b.emit(`shl.b32 ${f.name}, ${f.name}, 4`);
+      b.emit(`xor.b32 ${bc.name}, ${bc.name}, ${f.name}`);
+    }
+    b.emit(`mad.lo.u32 ${r.name}, ${this.operand(row)}, ${tile.rowBytes}, ${bc.name}`);
+    b.emit(`add.u32 ${r.name}, ${r.name}, ${this.smemBase.name}`);
+    if (tile.offset) b.emit(`add.u32 ${r.name}, ${r.name}, ${tile.offset}`);
+    return r;
+  }
+
+  private newSmemTile(rows: number, cols: number, dtype: DType): SmemTile {
+    const eb = elemBytes(dtype);
+    const rowBytes = cols * eb;
+    const swizzle = rowBytes >= 32 && rowBytes % 16 === 0 && isPow2(rowBytes / 16);
+    return { kind: 'smem', offset: this.allocSmem(rows * rowBytes), rows, cols, dtype, rowBytes, swizzle, transposed: false };
+  }
+
+  private loadToSmem(op: Extract<Op, { op: 'load' }>, t: TensorBinding): void {
+    const [rows, cols] = op.result.type.shape as [number, number];
+    const tile = this.newSmemTile(rows, cols, t.dtype);
+    const b = this.b;
+    if (op.mask) throw new Unsupported('masked loads feeding dot', op.span);
+    if (!isPow2(rows) || !isPow2(cols)) throw new Unsupported(`dot operand tile [${rows}, ${cols}]: sizes must be powers of two`, op.span);
+    // The previous iteration's ldmatrix may still read this buffer.
+    if (this.loopDepth > 0) this.barrier();
+    const uni = this.uniformAccess(t, op.indices);
+    const other = this.scalar(op.other);
+    const ty = this.memType(t.dtype);
+    // Element path: every thread copies elements tid, tid + T, … (row-major), masked at the edges.
+    const total = rows * cols;
+    const iters = Math.ceil(total / this.threads);
+    const logC = Math.log2(cols);
+    for (let k = 0; k < iters; k++) {
+      const e = b.reg('b32');
+      b.emit(`add.u32 ${e.name}, ${this.tid.name}, ${k * this.threads}`);
+      let guard: Reg | undefined;
+      if ((k + 1) * this.threads > total) {
+        guard = b.reg('pred');
+        b.emit(`setp.lt.u32 ${guard.name}, ${e.name}, ${total}`);
+      }
+      const r = b.reg('b32');
+      const c = b.reg('b32');
+      b.emit(`shr.u32 ${r.name}, ${e.name}, ${logC}`);
+      b.emit(`and.b32 ${c.name}, ${e.name}, ${cols - 1}`);
+      // Global element address and bounds.
+      let pred = uni.pred;
+      let off64 = uni.partial;
+      let axis = 0;
+      op.indices.forEach((ix, a) => {
+        if (ix.size === null) return;
+        const coord = axis++ === 0 ? r : c;
+        const idx = b.reg('b32');
+        b.emit(`add.s32 ${idx.name}, ${uni.offsets[a]!.name}, ${coord.name}`);
+        const p = b.reg('pred');
+        b.emit(`setp.lt.u32 ${p.name}, ${idx.name}, ${t.dims[a]!.name}`);
+        if (pred) {
+          const q = b.reg('pred');
+          b.emit(`and.pred ${q.name}, ${pred.name}, ${p.name}`);
+          pred = q;
+        } else pred = p;
+        const w = b.reg('b64');
+        b.emit(`cvt.s64.s32 ${w.name}, ${idx.name}`);
+        if (a < op.indices.length - 1) b.emit(`mul.lo.s64 ${w.name}, ${w.name}, ${t.strides[a]!.name}`);
+        if (off64) {
+          const s = b.reg('b64');
+          b.emit(`add.s64 ${s.name}, ${off64.name}, ${w.name}`);
+          off64 = s;
+        } else off64 = w;
+      });
+      const addr = b.reg('b64');
+      const sh = b.reg('b64');
+      b.emit(`shl.b64 ${sh.name}, ${off64!.name}, ${Math.log2(elemBytes(t.dtype))}`);
+      b.emit(`add.s64 ${addr.name}, ${t.ptr.name}, ${sh.name}`);
+      const v = b.reg(regClass(t.dtype));
+      b.emit(`mov.${ty === 'f32' ? 'f32' : 'b16'} ${v.name}, ${other.name}`);
+      b.emit(`@${pred!.name} ld.global.${ty} ${v.name}, [${addr.name}]`);
+      const sa = this.smemAddr(tile, r, c);
+      b.emit(`${guard ? `@${guard.name} ` : ''}st.shared.${ty} [${sa.name}], ${v.name}`);
+    }
+    this.barrier();
+    this.bound.set(op.result.id, tile);
+  }
+
+  // ---- dot ----
+
+  private dot(op: Extract<Op, { op: 'dot' }>): void {
+    const b = this.b;
+    const l = this.layoutOf(op.result);
+    const mm = l.mma;
+    if (!mm) throw new Unsupported(`dot result [${op.result.type.shape.join(', ')}] does not fit the mma.sync layout for ${this.warps} warps`, op.span);
+    const dt = op.a.type.dtype;
+    if (dt !== 'f16' && dt !== 'bf16') throw new Unsupported(`dot of ${dt} operands (mma.sync takes f16 or bf16)`, op.span);
+    const K = op.a.type.shape[1]!;
+    if (K % 16 !== 0) throw new Unsupported(`dot with K = ${K}: mma.sync m16n8k16 needs a multiple of 16`, op.span);
+    const acc = this.get(op.acc, l);
+    // The result registers start as a copy of the accumulator; each mma updates them in place.
+    const d = acc.map((r) => {
+      const n = b.reg('f32');
+      b.emit(`mov.f32 ${n.name}, ${r.name}`);
+      return n;
+    });
+    const aFrag = this.aFragments(op.a, mm, K);
+    const colWarp = this.warpAlong(mm, 'col');
+    const bTile = this.bound.get(op.b.id);
+    if (!bTile || bTile.kind !== 'smem') throw new Unsupported('dot whose second operand is not a loaded tile', op.span);
+    for (let kb = 0; kb < K / 16; kb++) {
+      const bFrag: Reg[][] = [];
+      for (let ni = 0; ni < mm.nt; ni++) bFrag.push(this.ldmatrixB(bTile, colWarp, mm, ni, kb));
+      for (let mi = 0; mi < mm.mt; mi++) {
+        const a = aFrag(mi, kb);
+        for (let ni = 0; ni < mm.nt; ni++) {
+          const base = (mi * mm.nt + ni) * 4;
+          const dd = `{${d.slice(base, base + 4).map((r) => r.name).join(', ')}}`;
+          b.emit(
+            `mma.sync.aligned.m16n8k16.row.col.f32.${dt}.${dt}.f32 ${dd}, {${a.map((r) => r.name).join(', ')}}, {${bFrag[ni]!.map((r) => r.name).join(', ')}}, ${dd}`,
+          );
+        }
+      }
+    }
+    this.bound.set(op.result.id, { kind: 'regs', layout: l, regs: d });
+  }
+
+  /** The warp's index along the mma grid's rows or columns (b32). */
+  private warpAlong(mm: NonNullable<Layout['mma']>, which: 'row' | 'col'): Reg | undefined {
+    const key = `warp-${which}-${mm.wm}-${mm.wn}`;
+    if (this.baseRegs.has(key)) return this.baseRegs.get(key);
+    let r: Reg | undefined;
+    if (which === 'row' && mm.wm > 1) r = this.pro('b32', (n) => `shr.u32 ${n}, ${this.warp.name}, ${Math.log2(mm.wn)}`);
+    if (which === 'col' && mm.wn > 1) r = this.pro('b32', (n) => `and.b32 ${n}, ${this.warp.name}, ${mm.wn - 1}`);
+    this.baseRegs.set(key, r);
+    return r;
+  }
+
+  /** A-operand fragments (4 × b32 per 16×16 block) of the mma rows this warp owns. */
+  private aFragments(a: TileValue, mm: NonNullable<Layout['mma']>, K: number): (mi: number, kb: number) => Reg[] {
+    const b = this.b;
+    const bound = this.bound.get(a.id);
+    const rowWarp = this.warpAlong(mm, 'row');
+    const rowsPerWarp = mm.M / mm.wm;
+    if (bound?.kind === 'smem') {
+      if (bound.transposed) throw new Unsupported('dot whose first operand is transposed', this.b.span);
+      return (mi, kb) => {
+        // Lanes 0-15 give rows 0-15 at k 0-7, lanes 16-31 the same rows at k 8-15.
+        const row = b.reg('b32');
+        b.emit(`and.b32 ${row.name}, ${this.lane.name}, 15`);
+        if (rowWarp) b.emit(`mad.lo.u32 ${row.name}, ${rowWarp.name}, ${rowsPerWarp}, ${row.name}`);
+        if (mi) b.emit(`add.u32 ${row.name}, ${row.name}, ${mi * 16}`);
+        const col = b.reg('b32');
+        b.emit(`shr.u32 ${col.name}, ${this.lane.name}, 4`);
+        b.emit(`shl.b32 ${col.name}, ${col.name}, 3`);
+        if (kb) b.emit(`add.u32 ${col.name}, ${col.name}, ${kb * 16}`);
+        const addr = this.smemAddr(bound, row, col);
+        const regs = [0, 1, 2, 3].map(() => b.reg('b32'));
+        b.emit(`ldmatrix.sync.aligned.m8n8.x4.shared.b16 {${regs.map((r) => r.name).join(', ')}}, [${addr.name}]`);
+        return regs;
+      };
+    }
+    // A tile in registers (e.g. attention's probabilities): its mma layout holds, per 16 rows,
+    // exactly the A fragments when one warp owns all K columns — repack f16 pairs; otherwise
+    // go through shared memory.
+    const l = this.layoutOf(a);
+    const src = l.mma;
+    if (src && src.wn === 1 && src.wm === mm.wm && src.M === mm.M && src.N === K) {
+      const regs = this.get(a, l);
+      return (mi, kb) => {
+        const at = (ni: number, c: number): Reg => regs[(mi * src.nt + ni) * 4 + c]!;
+        const pack = (x: Reg, y: Reg): Reg => {
+          const r = b.reg('b32');
+          b.emit(`mov.b32 ${r.name}, {${x.name}, ${y.name}}`);
+          return r;
+        };
+        return [pack(at(2 * kb, 0), at(2 * kb, 1)), pack(at(2 * kb, 2), at(2 * kb, 3)), pack(at(2 * kb + 1, 0), at(2 * kb + 1, 1)), pack(at(2 * kb + 1, 2), at(2 * kb + 1, 3))];
+      };
+    }
+    const tile = this.toSmem(a, l);
+    this.bound.set(a.id, tile);
+    return this.aFragments(a, mm, K);
+  }
+
+  /** Writes a register tile to a new shared-memory tile (one writer per element). */
+  private toSmem(v: TileValue, l: Layout): SmemTile {
+    const b = this.b;
+    const [rows, cols] = v.type.shape as [number, number];
+    const tile = this.newSmemTile(rows, cols, v.type.dtype);
+    const regs = this.get(v, l);
+    if (this.loopDepth > 0) this.barrier();
+    const repl = replicationMask(l, this.threads);
+    let owner: Reg | undefined;
+    if (repl) {
+      const m = b.reg('b32');
+      b.emit(`and.b32 ${m.name}, ${this.tid.name}, ${repl}`);
+      owner = b.reg('pred');
+      b.emit(`setp.eq.u32 ${owner.name}, ${m.name}, 0`);
+    }
+    const ty = this.memType(v.type.dtype);
+    for (let i = 0; i < l.nregs; i++) {
+      const addr = this.smemAddr(tile, this.coord(l, 0, i), this.coord(l, 1, i));
+      b.emit(`${owner ? `@${owner.name} ` : ''}st.shared.${ty} [${addr.name}], ${regs[i]!.name}`);
+    }
+    this.barrier();
+    return tile;
+  }
+
+  /** B-operand fragment (2 × b32) for n-tile `ni`, k-block `kb`. */
+  private ldmatrixB(tile: SmemTile, colWarp: Reg | undefined, mm: NonNullable<Layout['mma']>, ni: number, kb: number): Reg[] {
+    const b = this.b;
+    const colsPerWarp = mm.N / mm.wn;
+    const regs = [b.reg('b32'), b.reg('b32')];
+    const nBase = b.reg('b32');
+    b.emit(`mov.u32 ${nBase.name}, ${ni * 8}`);
+    if (colWarp) b.emit(`mad.lo.u32 ${nBase.name}, ${colWarp.name}, ${colsPerWarp}, ${nBase.name}`);
+    if (!tile.transposed) {
+      // Stored [K, N]: lanes 0-15 give rows k = kb·16 + lane; .trans yields the column fragments.
+      const row = b.reg('b32');
+      b.emit(`and.b32 ${row.name}, ${this.lane.name}, 15`);
+      if (kb) b.emit(`add.u32 ${row.name}, ${row.name}, ${kb * 16}`);
+      const addr = this.smemAddr(tile, row, nBase);
+      b.emit(`ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {${regs[0]!.name}, ${regs[1]!.name}}, [${addr.name}]`);
+    } else {
+      // Stored [N, K] (a transposed view): rows are n; lanes 0-7 give k 0-7, lanes 8-15 k 8-15.
+      const row = b.reg('b32');
+      b.emit(`and.b32 ${row.name}, ${this.lane.name}, 7`);
+      b.emit(`add.u32 ${row.name}, ${row.name}, ${nBase.name}`);
+      const col = b.reg('b32');
+      b.emit(`bfe.u32 ${col.name}, ${this.lane.name}, 3, 1`);
+      b.emit(`shl.b32 ${col.name}, ${col.name}, 3`);
+      if (kb) b.emit(`add.u32 ${col.name}, ${col.name}, ${kb * 16}`);
+      const addr = this.smemAddr(tile, row, col);
+      b.emit(`ldmatrix.sync.aligned.m8n8.x2.shared.b16 {${regs[0]!.name}, ${regs[1]!.name}}, [${addr.name}]`);
+    }
+    return regs;
+  }
+
+  // ---- reductions ----
+
+  private combine(fn: string, d: DType, a: Reg, c: Reg): Reg {
+    if (d !== 'f32' && d !== 'i32') throw new Unsupported(`reduction of ${d}`, this.b.span);
+    return this.binary(fn === 'sum' ? 'add' : fn, d, a, c);
+  }
+
+  private reduce(op: Extract<Op, { op: 'reduce' }>): void {
+    const b = this.b;
+    const srcL = this.layoutOf(op.src);
+    const { layout: outL, regMap } = sliceLayout(srcL, op.axis);
+    const src = this.get(op.src, srcL);
+    const d = op.result.type.dtype;
+    const parts: (Reg | undefined)[] = Array.from({ length: outL.nregs }, () => undefined);
+    src.forEach((r, i) => {
+      const j = regMap[i]!;
+      parts[j] = parts[j] ? this.combine(op.fn, d, parts[j]!, r) : r;
+    });
+    let vals = parts.map((p) => p!);
+    // Across the lanes that hold other parts of the reduced axis.
+    for (const term of srcL.base[op.axis] ?? []) {
+      if (term.from !== 'lane') continue;
+      for (let bit = term.shift; bit < term.shift + term.bits; bit++) {
+        vals = vals.map((v) => {
+          const o = b.reg(regClass(d));
+          b.emit(`shfl.sync.bfly.b32 ${o.name}, ${v.name}, ${1 << bit}, 31, -1`);
+          return this.combine(op.fn, d, v, o);
+        });
+      }
+    }
+    // Across warps: through shared memory.
+    const warpTerms = (srcL.base[op.axis] ?? []).filter((t) => t.from === 'warp');
+    if (warpTerms.length > 0) vals = this.crossWarp(op, srcL, outL, vals, d);
+    this.bound.set(op.result.id, { kind: 'regs', layout: outL, regs: vals });
+  }
+
+  /** Combines per-warp partial results: each warp writes its partials, then every thread reads all of them. */
+  private crossWarp(op: Extract<Op, { op: 'reduce' }>, srcL: Layout, outL: Layout, vals: Reg[], d: DType): Reg[] {
+    const b = this.b;
+    const terms = (srcL.base[op.axis] ?? []).filter((t) => t.from === 'warp');
+    const nGroups = terms.reduce((n, t) => n * 2 ** t.bits, 1);
+    const keptExtent = op.result.type.shape[0] ?? 1;
+    const buf = this.allocSmem(nGroups * keptExtent * 4);
+    // This warp's index along the reduced axis.
+    let g: Reg | undefined;
+    let mult = 1;
+    for (const t of terms) {
+      const x = b.reg('b32');
+      b.emit(`bfe.u32 ${x.name}, ${this.warp.name}, ${t.shift}, ${t.bits}`);
+      if (g) b.emit(`mad.lo.u32 ${x.name}, ${x.name}, ${mult}, ${g.name}`);
+      g = x;
+      mult *= 2 ** t.bits;
+    }
+    // One writer per (group, kept coordinate): lanes whose reduced-axis lane bits are zero, and no replicas.
+    const laneBits = (srcL.base[op.axis] ?? []).filter((t) => t.from === 'lane').reduce((m, t) => m | (((1 << t.bits) - 1) << t.shift), 0);
+    const repl = replicationMask(outL, this.threads) & ~(laneBits | (((1 << terms.reduce((s, t) => s + t.bits, 0)) - 1) << 5));
+    const m = b.reg('b32');
+    b.emit(`and.b32 ${m.name}, ${this.tid.name}, ${laneBits | repl}`);
+    const writer = b.reg('pred');
+    b.emit(`setp.eq.u32 ${writer.name}, ${m.name}, 0`);
+    if (this.loopDepth > 0) this.barrier();
+    const ty = d === 'f32' ? 'f32' : 's32';
+    vals.forEach((v, j) => {
+      const c = this.coord(outL, 0, j);
+      const a = b.reg('b32');
+      b.emit(`mad.lo.u32 ${a.name}, ${g!.name}, ${keptExtent}, ${this.operand(c)}`);
+      b.emit(`shl.b32 ${a.name}, ${a.name}, 2`);
+      b.emit(`add.u32 ${a.name}, ${a.name}, ${this.smemBase.name}`);
+      b.emit(`@${writer.name} st.shared.${ty} [${a.name}+${buf}], ${v.name}`);
+    });
+    this.barrier();
+    const out = vals.map((_, j) => {
+      const c = this.coord(outL, 0, j);
+      let acc: Reg | undefined;
+      for (let gi = 0; gi < nGroups; gi++) {
+        const a = b.reg('b32');
+        b.emit(`add.u32 ${a.name}, ${this.operand(c)}, ${gi * keptExtent}`);
+        b.emit(`shl.b32 ${a.name}, ${a.name}, 2`);
+        b.emit(`add.u32 ${a.name}, ${a.name}, ${this.smemBase.name}`);
+        const x = b.reg(regClass(d));
+        b.emit(`ld.shared.${ty} ${x.name}, [${a.name}+${buf}]`);
+        acc = acc ? this.combine(op.fn, d, acc, x) : x;
+      }
+      return acc!;
+    });
+    this.barrier();
+    return out;
+  }
+
+  // ---- conversions between layouts ----
+
+  private convert(x: RegTile, l: Layout, d: DType): Reg[] {
+    const b = this.b;
+    const shape = l.shape;
+    const n = shape.reduce((a, c) => a * c, 1);
+    const eb = Math.max(4, elemBytes(d));
+    const buf = this.allocSmem(n * eb);
+    const ty = d === 'f32' ? 'f32' : d === 'i64' ? 's64' : d === 'i32' ? 's32' : d === 'bool' ? 'pred' : 'b16';
+    if (ty === 'pred') throw new Unsupported('a bool tile that changes layout', b.span);
+    const linear = (lay: Layout, i: number): Reg => {
+      const r = b.reg('b32');
+      b.emit(`mov.u32 ${r.name}, 0`);
+      for (let a = 0; a < shape.length; a++) {
+        const c = this.coord(lay, a, i);
+        const stride = shape.slice(a + 1).reduce((p, q) => p * q, 1);
+        b.emit(`mad.lo.u32 ${r.name}, ${this.operand(c)}, ${stride}, ${r.name}`);
+      }
+      b.emit(`shl.b32 ${r.name}, ${r.name}, ${Math.log2(eb)}`);
+      b.emit(`add.u32 ${r.name}, ${r.name}, ${this.smemBase.name}`);
+      return r;
+    };
+    const repl = replicationMask(x.layout, this.threads);
+    let owner: Reg | undefined;
+    if (repl) {
+      const m = b.reg('b32');
+      b.emit(`and.b32 ${m.name}, ${this.tid.name}, ${repl}`);
+      owner = b.reg('pred');
+      b.emit(`setp.eq.u32 ${owner.name}, ${m.name}, 0`);
+    }
+    if (this.loopDepth > 0) this.barrier();
+    x.regs.forEach((r, i) => b.emit(`${owner ? `@${owner.name} ` : ''}st.shared.${ty} [${linear(x.layout, i).name}+${buf}], ${r.name}`));
+    this.barrier();
+    const out = Array.from({ length: l.nregs }, (_, i) => {
+      const r = b.reg(regClass(d));
+      b.emit(`ld.shared.${ty} ${r.name}, [${linear(l, i).name}+${buf}]`);
+      return r;
+    });
+    this.barrier();
+    return out;
+  }
+
+  // ---- control flow ----
+
+  private mov(d: DType, dst: Reg, src: Reg): void {
+    if (d === 'bool') this.b.emit(`mov.pred ${dst.name}, ${src.name}`);
+    else this.b.emit(`mov.${d === 'f32' ? 'f32' : d === 'i64' ? 'b64' : d === 'i32' ? 'b32' : 'b16'} ${dst.name}, ${src.name}`);
+  }
+
+  private forLoop(op: Extract<Op, { op: 'for' }>): void {
+    const b = this.b;
+    const layouts = op.iterArgs.map((a) => this.layoutOf(a));
+    const regs = op.iterArgs.map((a, i) => Array.from({ length: layouts[i]!.nregs }, () => b.reg(regClass(a.type.dtype))));
+    op.inits.forEach((v, i) => {
+      const src = this.get(v, layouts[i]!);
+      regs[i]!.forEach((r, j) => this.mov(v.type.dtype, r, src[j]!));
+    });
+    const lo = this.scalar(op.lower);
+    const hi = this.scalar(op.upper);
+    const iv = b.reg('b32');
+    b.emit(`mov.u32 ${iv.name}, ${lo.name}`);
+    const top = b.label('loop');
+    const end = b.label('loop_end');
+    b.placeLabel(top);
+    const done = b.reg('pred');
+    b.emit(`setp.ge.s32 ${done.name}, ${iv.name}, ${hi.name}`);
+    b.emit(`@${done.name} bra.uni ${end}`);
+    this.loopDepth++;
+    this.inScope(() => {
+      this.bound.set(op.iv.id, { kind: 'regs', layout: SCALAR, regs: [iv] });
+      op.iterArgs.forEach((a, i) => this.bound.set(a.id, { kind: 'regs', layout: layouts[i]!, regs: regs[i]! }));
+      this.block(op.body);
+      const y = op.body.ops[op.body.ops.length - 1];
+      if (y?.op !== 'yield') throw new Unsupported('internal: loop body without yield', op.span);
+      // Values first, then the moves: a yielded value may be another iteration argument.
+      const vals = y.values.map((v, i) => this.get(v, layouts[i]!).map((r) => {
+        const t = b.reg(r.cls);
+        this.mov(v.type.dtype, t, r);
+        return t;
+      }));
+      vals.forEach((vs, i) => vs.forEach((t, j) => this.mov(op.iterArgs[i]!.type.dtype, regs[i]![j]!, t)));
+    });
+    this.loopDepth--;
+    b.emit(`add.s32 ${iv.name}, ${iv.name}, ${op.step}`);
+    b.emit(`bra.uni ${top}`);
+    b.placeLabel(end);
+    op.results.forEach((r, i) => this.bound.set(r.id, { kind: 'regs', layout: layouts[i]!, regs: regs[i]! }));
+  }
+
+  private ifOp(op: Extract<Op, { op: 'if' }>): void {
+    const b = this.b;
+    const layouts = op.results.map((r) => this.layoutOf(r));
+    const regs = op.results.map((r, i) => Array.from({ length: layouts[i]!.nregs }, () => b.reg(regClass(r.type.dtype))));
+    const cond = this.scalar(op.cond);
+    const els = b.label('else');
+    const end = b.label('endif');
+    b.emit(`@!${cond.name} bra.uni ${els}`);
+    const branch = (bl: Block): void =>
+      this.inScope(() => {
+        this.block(bl);
+        const y = bl.ops[bl.ops.length - 1];
+        if (y?.op === 'yield') y.values.forEach((v, i) => this.get(v, layouts[i]!).forEach((r, j) => this.mov(v.type.dtype, regs[i]![j]!, r)));
+      });
+    branch(op.then);
+    b.emit(`bra.uni ${end}`);
+    b.placeLabel(els);
+    branch(op.else);
+    b.placeLabel(end);
+    op.results.forEach((r, i) => this.bound.set(r.id, { kind: 'regs', layout: layouts[i]!, regs: regs[i]! }));
+  }
+}
