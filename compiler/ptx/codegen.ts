@@ -20,6 +20,7 @@ import type { AccessIndex, Block, IRKernel, Op, TileValue } from '../ir.js';
 import type { AbiParam } from './kernel-abi.js';
 import { type Layout, SCALAR, collapse, isPow2, removeAxis, replicationMask, sliceLayout } from './layout.js';
 import { CHEAP_OPS, type Placements, placeValues } from './natural-layouts.js';
+import { opOperands as opOperandsOf } from '../ir.js';
 import { PtxBuilder, type Reg, type RegClass } from './ptx-builder.js';
 
 /** A construct the backend cannot lower yet: reported as TK4003 at the op's span. */
@@ -49,6 +50,8 @@ interface SmemTile {
   readonly swizzle: boolean;
   /** A `transpose` view: element (r, c) of the value is (c, r) of the stored tile. */
   readonly transposed: boolean;
+  /** A run-time byte offset on top of `offset`: the slot of a pipelined ring buffer. */
+  readonly dyn?: Reg;
 }
 
 interface TensorBinding {
@@ -818,6 +821,7 @@ class Codegen {
     b.emit(`mad.lo.u32 ${r.name}, ${this.operand(row)}, ${tile.rowBytes}, ${bc.name}`);
     b.emit(`add.u32 ${r.name}, ${r.name}, ${this.smemBase.name}`);
     if (tile.offset) b.emit(`add.u32 ${r.name}, ${r.name}, ${tile.offset}`);
+    if (tile.dyn) b.emit(`add.u32 ${r.name}, ${r.name}, ${tile.dyn.name}`);
     return r;
   }
 
@@ -828,70 +832,166 @@ class Codegen {
     return { kind: 'smem', offset: this.allocSmem(rows * rowBytes), rows, cols, dtype, rowBytes, swizzle, transposed: false };
   }
 
-  private loadToSmem(op: Extract<Op, { op: 'load' }>, t: TensorBinding): void {
+  private checkSmemLoad(op: Extract<Op, { op: 'load' }>): [number, number] {
     const [rows, cols] = op.result.type.shape as [number, number];
-    const tile = this.newSmemTile(rows, cols, t.dtype);
-    const b = this.b;
     if (op.mask) throw new Unsupported('masked loads feeding dot', op.span);
     if (!isPow2(rows) || !isPow2(cols)) throw new Unsupported(`dot operand tile [${rows}, ${cols}]: sizes must be powers of two`, op.span);
+    return [rows, cols];
+  }
+
+  /** A load that only feeds dot, outside a pipelined loop: copy, wait, barrier. */
+  private loadToSmem(op: Extract<Op, { op: 'load' }>, t: TensorBinding): void {
+    const [rows, cols] = this.checkSmemLoad(op);
+    const tile = this.newSmemTile(rows, cols, t.dtype);
     // The previous iteration's ldmatrix may still read this buffer.
     if (this.loopDepth > 0) this.barrier();
+    this.emitCopy(op, t, tile);
+    this.b.emit('cp.async.wait_all');
+    this.barrier();
+    this.bound.set(op.result.id, tile);
+  }
+
+  /**
+   * Global → shared copy of a load's tile, without waiting. Where the tile's rows are 16-byte
+   * aligned in memory (checked at run time: base address and row strides), 16-byte `cp.async`
+   * copies with zero fill past the edge; otherwise element by element through registers (masked).
+   */
+  private emitCopy(op: Extract<Op, { op: 'load' }>, t: TensorBinding, tile: SmemTile): void {
+    const b = this.b;
+    const [rows, cols] = op.result.type.shape as [number, number];
+    const eb = elemBytes(t.dtype);
+    const per = 16 / eb;
     const uni = this.uniformAccess(t, op.indices);
+    const slice = op.indices.flatMap((ix, a) => (ix.size === null ? [] : [a]));
+    const [ra, ca] = slice as [number, number];
+    const lastIsContiguous = ca === op.indices.length - 1;
+    const vectorOk = lastIsContiguous && cols % per === 0;
+    const scalarPath = b.label('copy_elems');
+    const done = b.label('copy_done');
+    if (vectorOk) {
+      // Aligned when the tile's first element and every row start are 16-byte aligned.
+      const first = this.elementAddress(t, op.indices, uni, this.constReg('i32', 0), this.constReg('i32', 0));
+      const lo = b.reg('b32');
+      b.emit(`cvt.u32.u64 ${lo.name}, ${first.name}`);
+      const bits = b.reg('b32');
+      b.emit(`and.b32 ${bits.name}, ${lo.name}, 15`);
+      for (let a = 0; a < op.indices.length - 1; a++) {
+        if (op.indices[a]!.size === null) continue;
+        const sl = b.reg('b32');
+        b.emit(`cvt.u32.u64 ${sl.name}, ${t.strides[a]!.name}`);
+        b.emit(`and.b32 ${sl.name}, ${sl.name}, ${per - 1}`);
+        b.emit(`or.b32 ${bits.name}, ${bits.name}, ${sl.name}`);
+      }
+      const unaligned = b.reg('pred');
+      b.emit(`setp.ne.u32 ${unaligned.name}, ${bits.name}, 0`);
+      b.emit(`@${unaligned.name} bra.uni ${scalarPath}`);
+      const chunksPerRow = cols / per;
+      const total = rows * chunksPerRow;
+      for (let k = 0; k < Math.ceil(total / this.threads); k++) {
+        const e = b.reg('b32');
+        b.emit(`add.u32 ${e.name}, ${this.tid.name}, ${k * this.threads}`);
+        const r = b.reg('b32');
+        const c = b.reg('b32');
+        b.emit(`shr.u32 ${r.name}, ${e.name}, ${Math.log2(chunksPerRow)}`);
+        b.emit(`and.b32 ${c.name}, ${e.name}, ${chunksPerRow - 1}`);
+        b.emit(`shl.b32 ${c.name}, ${c.name}, ${Math.log2(per)}`);
+        // Elements of this chunk inside the tensor: 0 to `per`, by row and column bounds.
+        const row = b.reg('b32');
+        b.emit(`add.s32 ${row.name}, ${uni.offsets[ra]!.name}, ${r.name}`);
+        const col = b.reg('b32');
+        b.emit(`add.s32 ${col.name}, ${uni.offsets[ca]!.name}, ${c.name}`);
+        const left = b.reg('b32');
+        b.emit(`sub.s32 ${left.name}, ${t.dims[ca]!.name}, ${col.name}`);
+        b.emit(`max.s32 ${left.name}, ${left.name}, 0`);
+        b.emit(`min.s32 ${left.name}, ${left.name}, ${per}`);
+        const rowIn = b.reg('pred');
+        b.emit(`setp.lt.u32 ${rowIn.name}, ${row.name}, ${t.dims[ra]!.name}`);
+        const colIn = b.reg('pred');
+        b.emit(`setp.ge.s32 ${colIn.name}, ${col.name}, 0`);
+        b.emit(`and.pred ${rowIn.name}, ${rowIn.name}, ${colIn.name}`);
+        if (uni.pred) b.emit(`and.pred ${rowIn.name}, ${rowIn.name}, ${uni.pred.name}`);
+        const bytes = b.reg('b32');
+        b.emit(`selp.b32 ${bytes.name}, ${left.name}, 0, ${rowIn.name}`);
+        b.emit(`shl.b32 ${bytes.name}, ${bytes.name}, ${Math.log2(eb)}`);
+        // With nothing to read, point at the tensor's base: cp.async reads no byte of it.
+        const src = this.elementAddress(t, op.indices, uni, r, c);
+        const safe = b.reg('b64');
+        b.emit(`selp.b64 ${safe.name}, ${src.name}, ${t.ptr.name}, ${rowIn.name}`);
+        const guard = (k + 1) * this.threads > total ? b.reg('pred') : undefined;
+        if (guard) b.emit(`setp.lt.u32 ${guard.name}, ${e.name}, ${total}`);
+        const dst = this.smemAddr(tile, r, c);
+        b.emit(`${guard ? `@${guard.name} ` : ''}cp.async.cg.shared.global [${dst.name}], [${safe.name}], 16, ${bytes.name}`);
+      }
+      b.emit(`bra.uni ${done}`);
+    }
+    b.placeLabel(scalarPath);
     const other = this.scalar(op.other);
     const ty = this.memType(t.dtype);
-    // Element path: every thread copies elements tid, tid + T, … (row-major), masked at the edges.
     const total = rows * cols;
-    const iters = Math.ceil(total / this.threads);
-    const logC = Math.log2(cols);
-    for (let k = 0; k < iters; k++) {
+    for (let k = 0; k < Math.ceil(total / this.threads); k++) {
       const e = b.reg('b32');
       b.emit(`add.u32 ${e.name}, ${this.tid.name}, ${k * this.threads}`);
-      let guard: Reg | undefined;
-      if ((k + 1) * this.threads > total) {
-        guard = b.reg('pred');
-        b.emit(`setp.lt.u32 ${guard.name}, ${e.name}, ${total}`);
-      }
+      const guard = (k + 1) * this.threads > total ? b.reg('pred') : undefined;
+      if (guard) b.emit(`setp.lt.u32 ${guard.name}, ${e.name}, ${total}`);
       const r = b.reg('b32');
       const c = b.reg('b32');
-      b.emit(`shr.u32 ${r.name}, ${e.name}, ${logC}`);
+      b.emit(`shr.u32 ${r.name}, ${e.name}, ${Math.log2(cols)}`);
       b.emit(`and.b32 ${c.name}, ${e.name}, ${cols - 1}`);
-      // Global element address and bounds.
-      let pred = uni.pred;
-      let off64 = uni.partial;
-      let axis = 0;
-      op.indices.forEach((ix, a) => {
-        if (ix.size === null) return;
-        const coord = axis++ === 0 ? r : c;
-        const idx = b.reg('b32');
-        b.emit(`add.s32 ${idx.name}, ${uni.offsets[a]!.name}, ${coord.name}`);
-        const p = b.reg('pred');
-        b.emit(`setp.lt.u32 ${p.name}, ${idx.name}, ${t.dims[a]!.name}`);
-        if (pred) {
-          const q = b.reg('pred');
-          b.emit(`and.pred ${q.name}, ${pred.name}, ${p.name}`);
-          pred = q;
-        } else pred = p;
-        const w = b.reg('b64');
-        b.emit(`cvt.s64.s32 ${w.name}, ${idx.name}`);
-        if (a < op.indices.length - 1) b.emit(`mul.lo.s64 ${w.name}, ${w.name}, ${t.strides[a]!.name}`);
-        if (off64) {
-          const s = b.reg('b64');
-          b.emit(`add.s64 ${s.name}, ${off64.name}, ${w.name}`);
-          off64 = s;
-        } else off64 = w;
-      });
-      const addr = b.reg('b64');
-      const sh = b.reg('b64');
-      b.emit(`shl.b64 ${sh.name}, ${off64!.name}, ${Math.log2(elemBytes(t.dtype))}`);
-      b.emit(`add.s64 ${addr.name}, ${t.ptr.name}, ${sh.name}`);
+      const pred = this.inBounds(t, op.indices, uni, r, c);
+      const addr = this.elementAddress(t, op.indices, uni, r, c);
       const v = b.reg(regClass(t.dtype));
       b.emit(`mov.${ty === 'f32' ? 'f32' : 'b16'} ${v.name}, ${other.name}`);
-      b.emit(`@${pred!.name} ld.global.${ty} ${v.name}, [${addr.name}]`);
+      b.emit(`@${pred.name} ld.global.${ty} ${v.name}, [${addr.name}]`);
       const sa = this.smemAddr(tile, r, c);
       b.emit(`${guard ? `@${guard.name} ` : ''}st.shared.${ty} [${sa.name}], ${v.name}`);
     }
-    this.barrier();
-    this.bound.set(op.result.id, tile);
+    b.placeLabel(done);
+  }
+
+  /** Global address of element (r, c) of a 2-D access (r, c: tile coordinates, b32). */
+  private elementAddress(t: TensorBinding, indices: readonly AccessIndex[], uni: { offsets: Reg[]; partial?: Reg }, r: Reg, c: Reg): Reg {
+    const b = this.b;
+    let off64 = uni.partial;
+    let axis = 0;
+    indices.forEach((ix, a) => {
+      if (ix.size === null) return;
+      const coord = axis++ === 0 ? r : c;
+      const idx = b.reg('b32');
+      b.emit(`add.s32 ${idx.name}, ${uni.offsets[a]!.name}, ${coord.name}`);
+      const w = b.reg('b64');
+      b.emit(`cvt.s64.s32 ${w.name}, ${idx.name}`);
+      if (a < indices.length - 1) b.emit(`mul.lo.s64 ${w.name}, ${w.name}, ${t.strides[a]!.name}`);
+      if (off64) {
+        const s = b.reg('b64');
+        b.emit(`add.s64 ${s.name}, ${off64.name}, ${w.name}`);
+        off64 = s;
+      } else off64 = w;
+    });
+    const sh = b.reg('b64');
+    b.emit(`shl.b64 ${sh.name}, ${off64!.name}, ${Math.log2(elemBytes(t.dtype))}`);
+    const addr = b.reg('b64');
+    b.emit(`add.s64 ${addr.name}, ${t.ptr.name}, ${sh.name}`);
+    return addr;
+  }
+
+  private inBounds(t: TensorBinding, indices: readonly AccessIndex[], uni: { offsets: Reg[]; pred?: Reg }, r: Reg, c: Reg): Reg {
+    const b = this.b;
+    let pred = uni.pred;
+    let axis = 0;
+    indices.forEach((ix, a) => {
+      if (ix.size === null) return;
+      const coord = axis++ === 0 ? r : c;
+      const idx = b.reg('b32');
+      b.emit(`add.s32 ${idx.name}, ${uni.offsets[a]!.name}, ${coord.name}`);
+      const p = b.reg('pred');
+      b.emit(`setp.lt.u32 ${p.name}, ${idx.name}, ${t.dims[a]!.name}`);
+      if (pred) {
+        const q = b.reg('pred');
+        b.emit(`and.pred ${q.name}, ${pred.name}, ${p.name}`);
+        pred = q;
+      } else pred = p;
+    });
+    return pred!;
   }
 
   // ---- dot ----
@@ -1182,8 +1282,63 @@ class Codegen {
     else this.b.emit(`mov.${d === 'f32' ? 'f32' : d === 'i64' ? 'b64' : d === 'i32' ? 'b32' : 'b16'} ${dst.name}, ${src.name}`);
   }
 
+  /**
+   * Loads of a loop body that can be issued ahead: they only feed dot, and their indices depend
+   * only on the loop variable and values from outside the loop.
+   */
+  private pipelinableLoads(op: Extract<Op, { op: 'for' }>): Extract<Op, { op: 'load' }>[] {
+    if ((op.stages ?? 1) < 2) return [];
+    const inside = new Set<number>();
+    const mark = (bl: Block): void => {
+      for (const o of bl.ops) {
+        for (const r of o.op === 'for' || o.op === 'if' ? o.results : o.op === 'store' || o.op === 'yield' ? [] : [o.result]) inside.add(r.id);
+        if (o.op === 'for') {
+          inside.add(o.iv.id);
+          o.iterArgs.forEach((a) => inside.add(a.id));
+          mark(o.body);
+        }
+        if (o.op === 'if') {
+          mark(o.then);
+          mark(o.else);
+        }
+      }
+    };
+    mark(op.body);
+    const ok = (v: TileValue): boolean => {
+      if (v.id === op.iv.id || !inside.has(v.id)) return true;
+      const d = this.place.defs.get(v.id);
+      return !!d && CHEAP_OPS.has(d.op) && opOperandsOf(d).every((x) => ok(x as TileValue));
+    };
+    return op.body.ops.filter(
+      (o): o is Extract<Op, { op: 'load' }> => o.op === 'load' && this.place.of.get(o.result.id) === 'smem' && !o.mask && o.indices.every((ix) => ok(ix.offset)) && ok(o.other),
+    );
+  }
+
+  /** Copies `loads` for loop variable value `iv` into `tiles` (one per load), if `iv < hi`; commits a group either way. */
+  private prefetch(op: Extract<Op, { op: 'for' }>, loads: readonly Extract<Op, { op: 'load' }>[], tiles: readonly SmemTile[], iv: Reg, hi: Reg): void {
+    const b = this.b;
+    const skip = b.label('prefetch_skip');
+    const past = b.reg('pred');
+    b.emit(`setp.ge.s32 ${past.name}, ${iv.name}, ${hi.name}`);
+    b.emit(`@${past.name} bra.uni ${skip}`);
+    const saved = this.bound.get(op.iv.id);
+    this.inScope(() => {
+      this.bound.set(op.iv.id, { kind: 'regs', layout: SCALAR, regs: [iv] });
+      loads.forEach((ld, j) => {
+        this.b.span = ld.span ?? this.b.span;
+        this.emitCopy(ld, this.bound.get(ld.tensor.id) as TensorBinding, tiles[j]!);
+      });
+    });
+    if (saved) this.bound.set(op.iv.id, saved);
+    else this.bound.delete(op.iv.id);
+    b.placeLabel(skip);
+    b.emit('cp.async.commit_group');
+  }
+
   private forLoop(op: Extract<Op, { op: 'for' }>): void {
     const b = this.b;
+    const pipelined = this.pipelinableLoads(op);
+    const stages = op.stages ?? 1;
     const layouts = op.iterArgs.map((a) => this.layoutOf(a));
     const regs = op.iterArgs.map((a, i) => Array.from({ length: layouts[i]!.nregs }, () => b.reg(regClass(a.type.dtype))));
     op.inits.forEach((v, i) => {
@@ -1192,6 +1347,26 @@ class Codegen {
     });
     const lo = this.scalar(op.lower);
     const hi = this.scalar(op.upper);
+    // Pipelining: a ring of `stages` buffers per prefetched load; the copies for iteration
+    // i + stages − 1 are issued at the start of iteration i, and iteration i waits until at most
+    // stages − 1 groups are in flight.
+    const rings = pipelined.map((ld) => {
+      const [rows, cols] = this.checkSmemLoad(ld);
+      return Array.from({ length: stages }, () => this.newSmemTile(rows, cols, (this.bound.get(ld.tensor.id) as TensorBinding).dtype));
+    });
+    let slotR: Reg | undefined;
+    let slotW: Reg | undefined;
+    if (pipelined.length > 0) {
+      for (let s = 0; s < stages - 1; s++) {
+        const fiv = b.reg('b32');
+        b.emit(`add.s32 ${fiv.name}, ${lo.name}, ${s * op.step}`);
+        this.prefetch(op, pipelined, rings.map((r) => r[s]!), fiv, hi);
+      }
+      slotR = b.reg('b32');
+      slotW = b.reg('b32');
+      b.emit(`mov.u32 ${slotR.name}, 0`);
+      b.emit(`mov.u32 ${slotW.name}, ${stages - 1}`);
+    }
     const iv = b.reg('b32');
     b.emit(`mov.u32 ${iv.name}, ${lo.name}`);
     const top = b.label('loop');
@@ -1204,7 +1379,22 @@ class Codegen {
     this.inScope(() => {
       this.bound.set(op.iv.id, { kind: 'regs', layout: SCALAR, regs: [iv] });
       op.iterArgs.forEach((a, i) => this.bound.set(a.id, { kind: 'regs', layout: layouts[i]!, regs: regs[i]! }));
-      this.block(op.body);
+      if (pipelined.length > 0) {
+        const slotBytes = (ring: readonly SmemTile[], slot: Reg): Reg => {
+          const r = b.reg('b32');
+          b.emit(`mul.lo.u32 ${r.name}, ${slot.name}, ${ring.length > 1 ? ring[1]!.offset - ring[0]!.offset : 0}`);
+          return r;
+        };
+        // The slot about to be overwritten was read by the previous iteration.
+        this.barrier();
+        const fiv = b.reg('b32');
+        b.emit(`add.s32 ${fiv.name}, ${iv.name}, ${(stages - 1) * op.step}`);
+        this.prefetch(op, pipelined, rings.map((ring) => ({ ...ring[0]!, dyn: slotBytes(ring, slotW!) })), fiv, hi);
+        b.emit(`cp.async.wait_group ${stages - 1}`);
+        this.barrier();
+        pipelined.forEach((ld, j) => this.bound.set(ld.result.id, { ...rings[j]![0]!, dyn: slotBytes(rings[j]!, slotR!) }));
+      }
+      for (const o of op.body.ops) if (!pipelined.includes(o as Extract<Op, { op: 'load' }>)) this.op(o);
       const y = op.body.ops[op.body.ops.length - 1];
       if (y?.op !== 'yield') throw new Unsupported('internal: loop body without yield', op.span);
       // Values first, then the moves: a yielded value may be another iteration argument.
@@ -1216,9 +1406,18 @@ class Codegen {
       vals.forEach((vs, i) => vs.forEach((t, j) => this.mov(op.iterArgs[i]!.type.dtype, regs[i]![j]!, t)));
     });
     this.loopDepth--;
+    if (slotR && slotW) {
+      for (const slot of [slotR, slotW]) {
+        const wrap = b.reg('pred');
+        b.emit(`add.u32 ${slot.name}, ${slot.name}, 1`);
+        b.emit(`setp.eq.u32 ${wrap.name}, ${slot.name}, ${stages}`);
+        b.emit(`selp.b32 ${slot.name}, 0, ${slot.name}, ${wrap.name}`);
+      }
+    }
     b.emit(`add.s32 ${iv.name}, ${iv.name}, ${op.step}`);
     b.emit(`bra.uni ${top}`);
     b.placeLabel(end);
+    if (pipelined.length > 0) b.emit('cp.async.wait_all');
     op.results.forEach((r, i) => this.bound.set(r.id, { kind: 'regs', layout: layouts[i]!, regs: regs[i]! }));
   }
 
