@@ -24,7 +24,10 @@ function addKernelFlags(cmd: Command): Command {
     .option('--const <K=V,...>', 'constant values, e.g. dtype=bf16,causal=true (repeatable)', collect, []);
 }
 
-/** Parses argv and runs one command; returns the exit code (0 ok, 1 errors in the kernel or at run time, 2 bad usage). */
+/**
+ * Parses argv and runs one command; returns the exit code (0 ok, 1 errors in the kernel or at run time,
+ * 2 bad usage, 3 sanitizer findings from `emulate` or `run --backend emulate`).
+ */
 export async function runCli(argv: string[], io: CliIO = processIO): Promise<number> {
   let code = 0;
   // Commander writes chunks that end in a newline; CliIO adds its own.
@@ -45,7 +48,7 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
       code = await checkCommand(files, io);
     });
 
-  // ir and run load the compiler on demand: `check` does not need it.
+  // ir, run and compile load the compiler on demand: `check` does not need it.
   addKernelFlags(program.command('ir').description("print one kernel's IR in one configuration").argument('<file>', 'a .tile or .ts file')).action(
     async (file: string, flags: KernelFlags) => {
       const { irCommand } = await import('../compiler/ir-command.js');
@@ -55,11 +58,23 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
 
   addKernelFlags(program.command('run').description('run one kernel on the arguments in a JSON file').argument('<file>', 'a .tile or .ts file'))
     .option('-b, --backend <name>', 'interpret, emulate, hip-cpu or gpu', 'interpret')
+    .option('--target <arch>', 'the PTX target of --backend emulate: sm_80 (default) or sm_90a')
     .requiredOption('--args <ARGS.json>', 'the arguments: tensors and scalars')
     .requiredOption('--out <OUT.json>', 'where every tensor is written after the run')
-    .action(async (file: string, flags: KernelFlags & { backend: string; args: string; out: string }) => {
+    .action(async (file: string, flags: KernelFlags & { backend: string; target?: string; args: string; out: string }) => {
       const { runCommand } = await import('../runtime/run-command.js');
       code = await runCommand(file, flags, io);
+    });
+
+  addKernelFlags(
+    program.command('compile').description('compile one kernel to PTX and assemble it with ptxas (.ptx, .cubin, .json)').argument('<file>', 'a .tile or .ts file'),
+  )
+    .requiredOption('--target <arch>', 'sm_80 or sm_90a')
+    .option('-o, --out-dir <dir>', 'where <kernel>.<target>.ptx, .cubin and .json are written', '.')
+    .option('--no-ptxas', 'write only the .ptx (do not assemble it)')
+    .action(async (file: string, flags: KernelFlags & { target: string; outDir: string; ptxas: boolean }) => {
+      const { compileCommand } = await import('../compiler/compile-command.js');
+      code = await compileCommand(file, flags, io);
     });
 
   program

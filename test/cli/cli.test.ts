@@ -105,7 +105,6 @@ describe('run: backends', () => {
   });
 
   it.each([
-    ['emulate', 'the NVIDIA backend'],
     ['hip-cpu', 'the HIP CPU harness'],
     ['gpu', 'the native GPU addon'],
   ])('backend %s exits 2: not available yet', async (backend, comesWith) => {

@@ -178,7 +178,7 @@ describe('printKernel', () => {
 
   it('prints the kernel header with its parameters and config', () => {
     expect(text).toContain('kernel gemm(a: f16[M, K], b: f16[K, N], c: f16[M, N])');
-    expect(text).toContain('config {dtype=f16, BM=128, BN=128, BK=32, WARPS=4, STAGES=3}');
+    expect(text).toContain('config {dtype=f16, BM=128, BN=128, BK=32, WARPS=8, STAGES=3}');
   });
 
   it('prints the loop with its pipelining hint, the dot and the store', () => {

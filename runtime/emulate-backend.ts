@@ -1,0 +1,160 @@
+/**
+ * The `emulate` backend of `tilekit run`: launches a compiled kernel (compiler/ptx/kernel-abi.ts,
+ * CompiledPtx) in the PTX emulator on the tensors and scalars of a `tilekit run` argument map, and
+ * copies every tensor back, so the results compare one to one with the interpreter's.
+ *
+ * The argument list follows `compiled.params` (the ABI's order): tensors are buffers of their
+ * dtype (bool and the fp8 types as bytes), shape symbols are `.u32` sizes, strides are `.u64`
+ * row-major element strides, scalars are passed in their own type. Output tensors arrive filled
+ * with NaN (as in `tilekit run`), which is passed as data, so an element the kernel never writes
+ * comes back as NaN rather than as a sanitizer finding.
+ */
+import { gridOf, type KernelArgs, type TensorArg } from '../compiler/interpreter.js';
+import type { IRKernel } from '../compiler/ir.js';
+import type { AbiParam, CompiledPtx } from '../compiler/ptx/kernel-abi.js';
+import type { DType } from '../dsl/dtype.js';
+import { decodeBits, encodeBits } from '../dsl/float-rounding.js';
+import { emulate } from './emulator/emulate.js';
+import type { BufferDType, Dim3, EmuArg, EmuStats, Finding, ScalarType } from './emulator/types.js';
+
+/**
+ * The arguments do not fit the compiled kernel (a parameter the ABI names has no argument, a dtype
+ * the emulator cannot pass). The CLI reports it as a run-time failure of the kernel (exit 1).
+ */
+export class EmulateBackendError extends Error {
+  override name = 'EmulateBackendError';
+}
+
+export interface EmulatorRun {
+  /** The sanitizer's findings; empty for a clean run. */
+  readonly findings: Finding[];
+  readonly stats: EmuStats;
+  /** The grid the kernel's `grid` clause computed (as `gridOf` returns it: 1 to 3 sizes). */
+  readonly grid: number[];
+}
+
+/** How each tile dtype is held in an emulator buffer. */
+const BUFFER_DTYPE: Readonly<Record<DType, BufferDType>> = {
+  f32: 'f32',
+  f16: 'f16',
+  bf16: 'bf16',
+  i32: 'i32',
+  i64: 'i64',
+  bool: 'u8',
+  f8e4m3: 'u8',
+  f8e5m2: 'u8',
+};
+
+/** Scalar parameter types the emulator can pass (it takes 4- and 8-byte scalars only). */
+const SCALAR_TYPE: Readonly<Partial<Record<DType, ScalarType>>> = {
+  f32: 'f32',
+  i32: 'i32',
+  i64: 'i64',
+};
+
+/** Byte-stored dtypes whose elements are bit patterns (fp8) or 0/1 (bool). */
+const isByteCoded = (d: DType): boolean => d === 'bool' || d === 'f8e4m3' || d === 'f8e5m2';
+
+const EMPTY_STATS: EmuStats = {
+  instructions: {},
+  threadInstructions: 0,
+  shared: { requests: 0, wavefronts: 0, conflictWavefronts: 0 },
+  global: { requests: 0, sectors: 0 },
+};
+
+/** Row-major strides in elements. */
+function rowMajorStrides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+}
+
+function tensorArg(args: KernelArgs, name: string, what: string): TensorArg {
+  const t = args.get(name);
+  if (t === undefined || typeof t === 'number') throw new EmulateBackendError(`${what}: tensor argument '${name}' is missing`);
+  return t;
+}
+
+/** The size bound to a shape symbol: that axis of the first tensor parameter whose shape names it. */
+function dimValue(ir: IRKernel, args: KernelArgs, dim: string): number {
+  for (const p of ir.params) {
+    if (p.kind !== 'tensor') continue;
+    const axis = p.dims.indexOf(dim);
+    if (axis >= 0) return tensorArg(args, p.name, `shape symbol '${dim}'`).shape[axis]!;
+  }
+  throw new EmulateBackendError(`shape symbol '${dim}' is a kernel parameter, but no tensor of kernel '${ir.name}' has it in its shape`);
+}
+
+/** One emulator argument for one ABI parameter. */
+function emuArg(p: AbiParam, ir: IRKernel, args: KernelArgs): EmuArg {
+  switch (p.kind) {
+    case 'tensor': {
+      const t = tensorArg(args, p.tensor, `parameter '${p.name}'`);
+      if (t.dtype !== p.dtype) throw new EmulateBackendError(`parameter '${p.name}': tensor '${p.tensor}' is ${t.dtype}, but the kernel was compiled for ${p.dtype}`);
+      const dtype = BUFFER_DTYPE[p.dtype];
+      if (!isByteCoded(p.dtype)) return { type: 'ptr', dtype, data: t.data };
+      // bool as 0/1 bytes; fp8 as its bit pattern (NaN included, so unwritten elements stay visible).
+      return { type: 'ptr', dtype, data: Array.from(t.data, (x) => encodeBits(p.dtype, x)) };
+    }
+    case 'dim':
+      return { type: 'u32', value: dimValue(ir, args, p.dim) };
+    case 'stride': {
+      const t = tensorArg(args, p.tensor, `parameter '${p.name}'`);
+      const strides = rowMajorStrides(t.shape);
+      if (!Number.isInteger(p.axis) || p.axis < 0 || p.axis >= strides.length) {
+        throw new EmulateBackendError(`parameter '${p.name}': axis ${p.axis} of tensor '${p.tensor}', which has rank ${t.shape.length}`);
+      }
+      return { type: 'u64', value: strides[p.axis]! };
+    }
+    case 'scalar': {
+      const v = args.get(p.name);
+      if (typeof v !== 'number') throw new EmulateBackendError(`parameter '${p.name}': scalar argument '${p.name}' is missing`);
+      const type = SCALAR_TYPE[p.dtype];
+      if (type === undefined) {
+        throw new EmulateBackendError(`parameter '${p.name}': ${p.dtype} scalars cannot be passed to the emulator (it takes f32, i32 and i64 scalars)`);
+      }
+      return { type, value: v };
+    }
+  }
+}
+
+/** An element read back from an emulator buffer, as an exact value of `dtype`. */
+function fromBuffer(dtype: DType, x: number | bigint): number {
+  if (typeof x === 'bigint') return Number(x);
+  return isByteCoded(dtype) ? decodeBits(dtype, x) : x;
+}
+
+/**
+ * Runs `compiled` (built from `ir`) in the emulator over the grid `ir`'s `grid` clause computes for
+ * `args`, with the sanitizer on, and writes every tensor buffer back into its TensorArg.
+ * Throws EmulateBackendError when the arguments do not fit, and the emulator's
+ * EmulatorInputError when it cannot run the PTX (an unsupported instruction, too much shared memory).
+ */
+export function runOnEmulator(compiled: CompiledPtx, ir: IRKernel, args: KernelArgs, opts: { maxSteps?: number } = {}): EmulatorRun {
+  const emuArgs = compiled.params.map((p) => emuArg(p, ir, args));
+  const grid = gridOf(ir, args);
+  const launchGrid: Dim3 = [grid[0] ?? 1, grid[1] ?? 1, grid[2] ?? 1];
+  // An empty grid (a zero-sized tensor) launches nothing; the emulator wants at least one CTA.
+  if (launchGrid.some((g) => g < 1)) return { findings: [], stats: EMPTY_STATS, grid };
+
+  const result = emulate(
+    compiled.ptx,
+    compiled.entry,
+    { grid: launchGrid, block: [compiled.threads, 1, 1], dynamicSmem: compiled.dynamicSmem },
+    emuArgs,
+    opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {},
+  );
+
+  for (const b of result.buffers) {
+    const p = compiled.params[b.index];
+    if (p?.kind !== 'tensor') continue;
+    const t = tensorArg(args, p.tensor, `parameter '${p.name}'`);
+    const n = Math.min(t.data.length, b.data.length);
+    for (let i = 0; i < n; i++) t.data[i] = fromBuffer(p.dtype, b.data[i]!);
+  }
+  return { findings: [...result.findings], stats: result.stats, grid };
+}
