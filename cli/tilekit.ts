@@ -101,9 +101,14 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
       return Number(v);
     }, 20261129)
     .option('-k, --kernel <name>', 'only this kernel (repeatable)', collect, [])
-    .action(async (flags: { seed: number; kernel: string[] }) => {
+    .option('-b, --backend <name>', 'only this backend: interpret or emulate (repeatable)', (v: string, prev: ('interpret' | 'emulate')[]) => {
+      if (v !== 'interpret' && v !== 'emulate') throw new InvalidArgumentError('expected interpret or emulate');
+      const b: 'interpret' | 'emulate' = v;
+      return [...prev, b];
+    }, [] as ('interpret' | 'emulate')[])
+    .action(async (flags: { seed: number; kernel: string[]; backend: ('interpret' | 'emulate')[] }) => {
       const { selftestCommand } = await import('../kernels/selftest-command.js');
-      code = await selftestCommand({ seed: flags.seed, kernels: flags.kernel }, io);
+      code = await selftestCommand({ seed: flags.seed, kernels: flags.kernel, backends: flags.backend }, io);
     });
 
   try {

@@ -258,8 +258,17 @@ describe('tilekit selftest', () => {
     const r = await cli('selftest', '--kernel', 'mlp_down', '--seed', '3');
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('seed 3');
-    expect(r.out).toMatch(/mlp_down .* L1 +ok/);
+    expect(r.out).toMatch(/mlp_down .* interpret .* L1 +ok/);
+    expect(r.out).toMatch(/mlp_down .* emulate .* L3 +ok/);
+    expect(r.out).toContain('4 passed, 0 failed');
+  });
+
+  it('--backend limits the run to one backend', async () => {
+    const r = await cli('selftest', '--kernel', 'mlp_down', '--backend', 'interpret');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).not.toContain(' emulate ');
     expect(r.out).toContain('2 passed, 0 failed');
+    expect((await cli('selftest', '--backend', 'cuda')).code).toBe(2);
   });
 
   it('rejects an unknown kernel and a malformed seed with exit 2', async () => {
