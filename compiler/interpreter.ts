@@ -10,7 +10,7 @@
 import type { DType } from '../dsl/dtype.js';
 import { convert, roundToDType } from '../dsl/float-rounding.js';
 import type { AccessIndex, Block, IRKernel, Op, TileValue, Value } from './ir.js';
-import { numel } from './ir.js';
+import { numel, rowMajorStrides } from './ir.js';
 import { applyBinary, applyCmp, applyUnary } from '../dsl/scalar-ops.js';
 
 export interface TensorArg {
@@ -36,15 +36,6 @@ interface Tile {
 
 type RtValue = Tile | TensorArg;
 
-function strides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
 
 class Frame {
   readonly values = new Map<number, RtValue>();
@@ -219,7 +210,7 @@ function broadcast(src: Tile, shape: readonly number[]): Tile {
   const n = numel(shape);
   if (src.shape.length === 0) return { shape, data: new Float64Array(n).fill(src.data[0]!) };
   const out = new Float64Array(n);
-  const ss = strides(src.shape);
+  const ss = rowMajorStrides(src.shape);
   // Source strides with 0 on stretched axes, so each output index maps to its source element.
   const eff = shape.map((d, i) => (src.shape[i] === 1 && d !== 1 ? 0 : ss[i]!));
   const idx = new Array<number>(shape.length).fill(0);
@@ -274,7 +265,7 @@ function dot(a: Tile, b: Tile, acc: Tile): Tile {
 
 /** Maps each element of an access to its flat tensor index, or -1 when outside the tensor. */
 function accessMap(f: Frame, t: TensorArg, indices: readonly AccessIndex[], count: number): Int32Array | Float64Array {
-  const ts = strides(t.shape);
+  const ts = rowMajorStrides(t.shape);
   const sizes: number[] = [];
   const offs: number[] = [];
   const tstr: number[] = [];

@@ -10,7 +10,7 @@
  * comes back as NaN rather than as a sanitizer finding.
  */
 import { gridOf, type KernelArgs, type TensorArg } from '../compiler/interpreter.js';
-import type { IRKernel } from '../compiler/ir.js';
+import { type IRKernel, rowMajorStrides } from '../compiler/ir.js';
 import type { AbiParam, CompiledPtx } from '../compiler/ptx/kernel-abi.js';
 import type { DType } from '../dsl/dtype.js';
 import { decodeBits, encodeBits } from '../dsl/float-rounding.js';
@@ -62,16 +62,6 @@ const EMPTY_STATS: EmuStats = {
   global: { requests: 0, sectors: 0 },
 };
 
-/** Row-major strides in elements. */
-function rowMajorStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
 
 function tensorArg(args: KernelArgs, name: string, what: string): TensorArg {
   const t = args.get(name);

@@ -65,6 +65,13 @@ interface TensorBinding {
 
 type Bound = RegTile | SmemTile | TensorBinding;
 
+/** What every element of an access shares: the index offsets, the scalar indices' bounds and address part. */
+interface UniformAccess {
+  readonly offsets: Reg[];
+  readonly pred?: Reg;
+  readonly partial?: Reg;
+}
+
 const LOG2E = 1.4426950408889634;
 const LN2 = 0.6931471805599453;
 
@@ -644,51 +651,14 @@ class Codegen {
     return d;
   }
 
-  /** Per-element address and in-bounds predicate for an access. */
-  private access(
-    t: TensorBinding,
-    indices: readonly AccessIndex[],
-    l: Layout,
-    i: number,
-    uniform: { offsets: Reg[]; pred?: Reg; partial?: Reg },
-  ): { addr: Reg; pred: Reg | undefined } {
-    const b = this.b;
-    let axis = 0;
-    let pred = uniform.pred;
-    let off64 = uniform.partial;
-    indices.forEach((ix, a) => {
-      if (ix.size === null) return;
-      const c = this.coord(l, axis++, i);
-      const idx = b.reg('b32');
-      b.emit(`add.s32 ${idx.name}, ${uniform.offsets[a]!.name}, ${this.operand(c)}`);
-      const p = b.reg('pred');
-      b.emit(`setp.lt.u32 ${p.name}, ${idx.name}, ${t.dims[a]!.name}`);
-      if (pred) {
-        const q = b.reg('pred');
-        b.emit(`and.pred ${q.name}, ${pred.name}, ${p.name}`);
-        pred = q;
-      } else pred = p;
-      const w = b.reg('b64');
-      b.emit(`cvt.s64.s32 ${w.name}, ${idx.name}`);
-      if (a < indices.length - 1) b.emit(`mul.lo.s64 ${w.name}, ${w.name}, ${t.strides[a]!.name}`);
-      if (off64) {
-        const s = b.reg('b64');
-        b.emit(`add.s64 ${s.name}, ${off64.name}, ${w.name}`);
-        off64 = s;
-      } else off64 = w;
-    });
-    const addr = b.reg('b64');
-    const shift = Math.log2(elemBytes(t.dtype));
-    if (off64) {
-      const s = b.reg('b64');
-      b.emit(`shl.b64 ${s.name}, ${off64.name}, ${shift}`);
-      b.emit(`add.s64 ${addr.name}, ${t.ptr.name}, ${s.name}`);
-    } else b.emit(`mov.b64 ${addr.name}, ${t.ptr.name}`);
-    return { addr, pred };
+  /** Per-element address and in-bounds predicate for register `i` of a tile in layout `l`. */
+  private access(t: TensorBinding, indices: readonly AccessIndex[], l: Layout, i: number, uniform: UniformAccess): { addr: Reg; pred: Reg | undefined } {
+    const coords = l.shape.map((_, axis) => this.coord(l, axis, i));
+    return { addr: this.elementAddress(t, indices, uniform, coords), pred: this.inBounds(t, indices, uniform, coords) };
   }
 
   /** The parts of an access that every element shares: offsets, scalar-index bounds and address part. */
-  private uniformAccess(t: TensorBinding, indices: readonly AccessIndex[]): { offsets: Reg[]; pred?: Reg; partial?: Reg } {
+  private uniformAccess(t: TensorBinding, indices: readonly AccessIndex[]): UniformAccess {
     const b = this.b;
     const offsets = indices.map((ix) => this.scalar(ix.offset));
     let pred: Reg | undefined;
@@ -870,7 +840,7 @@ class Codegen {
     const done = b.label('copy_done');
     if (vectorOk) {
       // Aligned when the tile's first element and every row start are 16-byte aligned.
-      const first = this.elementAddress(t, op.indices, uni, this.constReg('i32', 0), this.constReg('i32', 0));
+      const first = this.elementAddress(t, op.indices, uni, [0, 0]);
       const lo = b.reg('b32');
       b.emit(`cvt.u32.u64 ${lo.name}, ${first.name}`);
       const bits = b.reg('b32');
@@ -914,7 +884,7 @@ class Codegen {
         b.emit(`selp.b32 ${bytes.name}, ${left.name}, 0, ${rowIn.name}`);
         b.emit(`shl.b32 ${bytes.name}, ${bytes.name}, ${Math.log2(eb)}`);
         // With nothing to read, point at the tensor's base: cp.async reads no byte of it.
-        const src = this.elementAddress(t, op.indices, uni, r, c);
+        const src = this.elementAddress(t, op.indices, uni, [r, c]);
         const safe = b.reg('b64');
         b.emit(`selp.b64 ${safe.name}, ${src.name}, ${t.ptr.name}, ${rowIn.name}`);
         const guard = (k + 1) * this.threads > total ? b.reg('pred') : undefined;
@@ -937,27 +907,26 @@ class Codegen {
       const c = b.reg('b32');
       b.emit(`shr.u32 ${r.name}, ${e.name}, ${Math.log2(cols)}`);
       b.emit(`and.b32 ${c.name}, ${e.name}, ${cols - 1}`);
-      const pred = this.inBounds(t, op.indices, uni, r, c);
-      const addr = this.elementAddress(t, op.indices, uni, r, c);
+      const pred = this.inBounds(t, op.indices, uni, [r, c]);
+      const addr = this.elementAddress(t, op.indices, uni, [r, c]);
       const v = b.reg(regClass(t.dtype));
       b.emit(`mov.${ty === 'f32' ? 'f32' : 'b16'} ${v.name}, ${other.name}`);
-      b.emit(`@${pred.name} ld.global.${ty} ${v.name}, [${addr.name}]`);
+      b.emit(`${pred ? `@${pred.name} ` : ''}ld.global.${ty} ${v.name}, [${addr.name}]`);
       const sa = this.smemAddr(tile, r, c);
       b.emit(`${guard ? `@${guard.name} ` : ''}st.shared.${ty} [${sa.name}], ${v.name}`);
     }
     b.placeLabel(done);
   }
 
-  /** Global address of element (r, c) of a 2-D access (r, c: tile coordinates, b32). */
-  private elementAddress(t: TensorBinding, indices: readonly AccessIndex[], uni: { offsets: Reg[]; partial?: Reg }, r: Reg, c: Reg): Reg {
+  /** Global address of the element at tile coordinates `coords` (one per sliced axis). */
+  private elementAddress(t: TensorBinding, indices: readonly AccessIndex[], uni: UniformAccess, coords: readonly (Reg | number)[]): Reg {
     const b = this.b;
     let off64 = uni.partial;
     let axis = 0;
     indices.forEach((ix, a) => {
       if (ix.size === null) return;
-      const coord = axis++ === 0 ? r : c;
       const idx = b.reg('b32');
-      b.emit(`add.s32 ${idx.name}, ${uni.offsets[a]!.name}, ${coord.name}`);
+      b.emit(`add.s32 ${idx.name}, ${uni.offsets[a]!.name}, ${this.operand(coords[axis++]!)}`);
       const w = b.reg('b64');
       b.emit(`cvt.s64.s32 ${w.name}, ${idx.name}`);
       if (a < indices.length - 1) b.emit(`mul.lo.s64 ${w.name}, ${w.name}, ${t.strides[a]!.name}`);
@@ -967,31 +936,37 @@ class Codegen {
         off64 = s;
       } else off64 = w;
     });
-    const sh = b.reg('b64');
-    b.emit(`shl.b64 ${sh.name}, ${off64!.name}, ${Math.log2(elemBytes(t.dtype))}`);
     const addr = b.reg('b64');
+    if (!off64) {
+      b.emit(`mov.b64 ${addr.name}, ${t.ptr.name}`);
+      return addr;
+    }
+    const sh = b.reg('b64');
+    b.emit(`shl.b64 ${sh.name}, ${off64.name}, ${Math.log2(elemBytes(t.dtype))}`);
     b.emit(`add.s64 ${addr.name}, ${t.ptr.name}, ${sh.name}`);
     return addr;
   }
 
-  private inBounds(t: TensorBinding, indices: readonly AccessIndex[], uni: { offsets: Reg[]; pred?: Reg }, r: Reg, c: Reg): Reg {
+  /** Whether the element at `coords` is inside the tensor (and the scalar indices too); undefined: always. */
+  private inBounds(t: TensorBinding, indices: readonly AccessIndex[], uni: UniformAccess, coords: readonly (Reg | number)[]): Reg | undefined {
     const b = this.b;
     let pred = uni.pred;
     let axis = 0;
     indices.forEach((ix, a) => {
       if (ix.size === null) return;
-      const coord = axis++ === 0 ? r : c;
       const idx = b.reg('b32');
-      b.emit(`add.s32 ${idx.name}, ${uni.offsets[a]!.name}, ${coord.name}`);
+      b.emit(`add.s32 ${idx.name}, ${uni.offsets[a]!.name}, ${this.operand(coords[axis++]!)}`);
       const p = b.reg('pred');
       b.emit(`setp.lt.u32 ${p.name}, ${idx.name}, ${t.dims[a]!.name}`);
-      if (pred) {
-        const q = b.reg('pred');
-        b.emit(`and.pred ${q.name}, ${pred.name}, ${p.name}`);
-        pred = q;
-      } else pred = p;
+      pred = pred ? this.and(pred, p) : p;
     });
-    return pred!;
+    return pred;
+  }
+
+  private and(p: Reg, q: Reg): Reg {
+    const r = this.b.reg('pred');
+    this.b.emit(`and.pred ${r.name}, ${p.name}, ${q.name}`);
+    return r;
   }
 
   // ---- dot ----
