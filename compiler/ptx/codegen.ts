@@ -766,6 +766,18 @@ class Codegen {
     return off;
   }
 
+  /**
+   * Shared memory for a transient exchange (a layout conversion, a cross-warp reduction). Every
+   * such use ends with a barrier (and starts with one inside loops), so their lifetimes never
+   * overlap and they all share one region, grown when a use needs more.
+   */
+  private scratch(bytes: number): number {
+    if (!this.scratchRegion || this.scratchRegion.bytes < bytes) this.scratchRegion = { offset: this.allocSmem(bytes), bytes };
+    return this.scratchRegion.offset;
+  }
+
+  private scratchRegion: { offset: number; bytes: number } | undefined;
+
   private barrier(): void {
     this.b.emit('bar.sync 0');
   }
@@ -1161,7 +1173,7 @@ class Codegen {
     const terms = (srcL.base[op.axis] ?? []).filter((t) => t.from === 'warp');
     const nGroups = terms.reduce((n, t) => n * 2 ** t.bits, 1);
     const keptExtent = op.result.type.shape[0] ?? 1;
-    const buf = this.allocSmem(nGroups * keptExtent * 4);
+    const buf = this.scratch(nGroups * keptExtent * 4);
     // This warp's index along the reduced axis.
     let g: Reg | undefined;
     let mult = 1;
@@ -1215,7 +1227,7 @@ class Codegen {
     const shape = l.shape;
     const n = shape.reduce((a, c) => a * c, 1);
     const eb = Math.max(4, elemBytes(d));
-    const buf = this.allocSmem(n * eb);
+    const buf = this.scratch(n * eb);
     const ty = d === 'f32' ? 'f32' : d === 'i64' ? 's64' : d === 'i32' ? 's32' : d === 'bool' ? 'pred' : 'b16';
     if (ty === 'pred') throw new Unsupported('a bool tile that changes layout', b.span);
     const linear = (lay: Layout, i: number): Reg => {

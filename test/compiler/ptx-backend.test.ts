@@ -62,8 +62,8 @@ const hasPtxas = requireTool('ptxas', findPtxas());
 
 describe.skipIf(!hasPtxas)('ptxas accepts the PTX of every kernel for sm_80 and sm_90a', () => {
   for (const [file, kernel] of KERNELS) {
-    it(`${kernel}: the default and 15 sampled configurations (f16 and bf16) on both targets; the default has no spills`, async () => {
-      const configs = sampleConfigs(file, kernel, 16);
+    it(`${kernel}: the default and 29 sampled configurations (f16 and bf16) on both targets; the default has no spills`, async () => {
+      const configs = sampleConfigs(file, kernel, 30);
       for (const target of ['sm_80', 'sm_90a'] as NvidiaTarget[]) {
         const jobs = configs.map(async (cfg, i) => {
           const { ir } = build(file, kernel, cfg);
@@ -242,5 +242,16 @@ describe('configurations over the target limits are rejected before PTX is emitt
     const r = compilePtx(buildText(src, 'k'), 'sm_80');
     expect(r.diagnostics[0]?.code).toBe('TK4003');
     expect(r.diagnostics[0]?.message).toContain('f32 operands');
+  });
+});
+
+describe('shared-memory planning', () => {
+  it('the cross-warp reductions of attention share one scratch region', () => {
+    // BM=64 over 8 warps: 4 warps along rows, 2 along columns, so both row reductions (max and
+    // sum) go through shared memory. Tiles: q 8 KB, k and v rings 2 × 8 KB each, P staged for the
+    // second dot 8 KB; one 512-byte scratch region (2 warps × 64 rows × 4 bytes) serves both.
+    const { ir } = build('attention.tile', 'attention', { BM: 64, BN: 64, WARPS: 8, STAGES: 2 });
+    const r = compilePtx(ir, 'sm_80');
+    expect(r.compiled!.dynamicSmem).toBe(8192 + 2 * 8192 + 2 * 8192 + 8192 + 512);
   });
 });
