@@ -127,6 +127,8 @@ export interface IRKernel {
   readonly body: Block;
   /** Highest value id used, for passes that create values. */
   readonly nextId: number;
+  /** The kernel's name in the source: where kernel-wide diagnostics (target limits) point. */
+  readonly span?: Span;
 }
 
 export function tileType(dtype: DType, shape: readonly number[]): TileType {

@@ -51,7 +51,7 @@ class Lowering {
     );
     const config: Record<string, ConfigValue> = {};
     for (const [name, v] of this.ck.bindings.values) config[name] = v.value;
-    return { name: k.name.name, params, config, grid, body, nextId: this.b.nextId };
+    return { name: k.name.name, params, config, grid, body, nextId: this.b.nextId, span: k.name.span };
   }
 
   /** Every parameter and dim is materialized at the top of a block so it dominates all uses. */

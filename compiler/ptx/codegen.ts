@@ -111,12 +111,13 @@ export interface CodegenResult {
   readonly threads: number;
 }
 
-export function generate(k: IRKernel): { result?: CodegenResult; diagnostics: Diagnostic[] } {
+/** `fallback`: where a diagnostic points when the failing op has no span of its own. */
+export function generate(k: IRKernel, fallback: Span): { result?: CodegenResult; diagnostics: Diagnostic[] } {
   const warps = Number(k.config.WARPS ?? 4);
   try {
     return { result: new Codegen(k, warps).run(), diagnostics: [] };
   } catch (e) {
-    if (e instanceof Unsupported) return { diagnostics: [error('TK4003', e.span ?? { start: 0, end: 0 }, `the NVIDIA backend cannot compile this yet: ${e.message}`)] };
+    if (e instanceof Unsupported) return { diagnostics: [error('TK4003', e.span ?? fallback, `the NVIDIA backend cannot compile this yet: ${e.message}`)] };
     throw e;
   }
 }

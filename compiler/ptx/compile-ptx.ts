@@ -17,11 +17,11 @@ export const TARGET_LIMITS: Readonly<Record<NvidiaTarget, { readonly smem: numbe
 export function compilePtx(ir: IRKernel, target: NvidiaTarget, source?: SourceText): { compiled?: CompiledPtx; diagnostics: Diagnostic[] } {
   const limits = TARGET_LIMITS[target];
   const warps = Number(ir.config.WARPS ?? 4);
-  const at = { start: 0, end: 0 };
+  const at = ir.span ?? { start: 0, end: 0 };
   if (!Number.isInteger(warps) || warps < 1 || warps * 32 > limits.threads) {
     return { diagnostics: [error('TK4002', at, `WARPS=${ir.config.WARPS} gives ${warps * 32} threads per block; ${target} allows ${limits.threads}`, 'choose fewer warps')] };
   }
-  const { result, diagnostics } = generate(ir);
+  const { result, diagnostics } = generate(ir, at);
   if (!result) return { diagnostics };
   if (result.smemBytes > limits.smem) {
     return {

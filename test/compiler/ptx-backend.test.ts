@@ -229,6 +229,8 @@ describe('configurations over the target limits are rejected before PTX is emitt
     const src = new SourceText('w.tile', 'kernel k(x: f32[N]) tune { WARPS in [64]; } grid [1] { store(x[0 : 64], zeros([64], f32)); }');
     const r = compilePtx(buildText(src, 'k'), 'sm_80');
     expect(r.diagnostics[0]?.code).toBe('TK4002');
+    // Kernel-wide limits point at the kernel's name.
+    expect(r.diagnostics[0]?.span.start).toBe(src.text.indexOf('k('));
   });
   it('TK4001: more shared memory than sm_80 allows, accepted on sm_90a', () => {
     const text =
