@@ -8,7 +8,7 @@
  *
  * Numerics follow the reference interpreter: f32 math in f32 (exp and exp2 through
  * `ex2.approx`, log through `lg2.approx`, tanh through `tanh.approx`: documented in
- * docs/nvidia-backend.md), f16/bf16 elementwise ops computed in f32 and rounded to nearest even,
+ * docs/ARCHITECTURE.md), f16/bf16 elementwise ops computed in f32 and rounded to nearest even,
  * `dot` on tensor cores with f32 accumulation, reductions as trees (so sums round differently
  * than the interpreter's sequential order; tests compare with tolerances).
  */
@@ -93,6 +93,22 @@ export function regClass(d: DType): RegClass {
   }
 }
 
+/** How each dtype appears in PTX: its register class, and the type suffix for moves/selects (bits) and memory. */
+const PTX_TYPES: Partial<Record<DType, { readonly bits: string; readonly mem: string }>> = {
+  f32: { bits: 'f32', mem: 'f32' },
+  f16: { bits: 'b16', mem: 'b16' },
+  bf16: { bits: 'b16', mem: 'b16' },
+  i32: { bits: 'b32', mem: 's32' },
+  i64: { bits: 'b64', mem: 's64' },
+  bool: { bits: 'pred', mem: 'pred' },
+};
+
+function ptxType(d: DType): { readonly bits: string; readonly mem: string } {
+  const t = PTX_TYPES[d];
+  if (!t) throw new Unsupported(`${d} tiles are not supported by the NVIDIA backend yet`, undefined);
+  return t;
+}
+
 function elemBytes(d: DType): number {
   return d === 'f32' || d === 'i32' ? 4 : d === 'i64' ? 8 : d === 'bool' || d === 'f8e4m3' || d === 'f8e5m2' ? 1 : 2;
 }
@@ -128,6 +144,8 @@ class Codegen {
   private readonly place: Placements;
   private readonly bound = new Map<number, Bound>();
   private readonly scopes: Map<string, Reg[]>[] = [new Map()];
+  /** Register tiles staged into shared memory for dot, per scope (like the register cache). */
+  private readonly staged: Map<number, SmemTile>[] = [new Map()];
   private readonly baseRegs = new Map<string, Reg | undefined>();
   private smemTop = 0;
   private loopDepth = 0;
@@ -169,8 +187,11 @@ class Codegen {
     }
     for (const p of this.k.params) {
       if (p.kind !== 'scalar') continue;
+      if (p.dtype !== 'f32' && p.dtype !== 'i32' && p.dtype !== 'i64') {
+        throw new Unsupported(`scalar parameter '${p.name}' of dtype ${p.dtype}: scalar parameters are f32, i32 or i64`, this.k.span);
+      }
       params.push({ kind: 'scalar', name: p.name, dtype: p.dtype });
-      paramTypes.push({ name: p.name, type: p.dtype === 'f32' ? 'f32' : p.dtype === 'i64' ? 's64' : p.dtype === 'i32' ? 's32' : 'b32' });
+      paramTypes.push({ name: p.name, type: ptxType(p.dtype).mem });
     }
 
     // Prologue: thread coordinates, parameters.
@@ -190,7 +211,7 @@ class Codegen {
     for (const p of this.k.params) {
       if (p.kind !== 'scalar') continue;
       const cls = regClass(p.dtype);
-      const ty = p.dtype === 'f32' ? 'f32' : p.dtype === 'i64' ? 's64' : 's32';
+      const ty = ptxType(p.dtype).mem;
       this.scalarParams.set(p.name, this.pro(cls, (r) => `ld.param.${ty} ${r}, [${p.name}]`));
     }
 
@@ -220,11 +241,21 @@ class Codegen {
 
   private inScope<T>(f: () => T): T {
     this.scopes.push(new Map());
+    this.staged.push(new Map());
     try {
       return f();
     } finally {
       this.scopes.pop();
+      this.staged.pop();
     }
+  }
+
+  private stagedTile(id: number): SmemTile | undefined {
+    for (let i = this.staged.length - 1; i >= 0; i--) {
+      const t = this.staged[i]!.get(id);
+      if (t) return t;
+    }
+    return undefined;
   }
 
   // ---- values in registers ----
@@ -435,10 +466,18 @@ class Codegen {
     }
     const t = this.intType(d);
     switch (fn) {
+      case 'div':
+      case 'rem': {
+        // A run-time zero divisor gives 0, as in the interpreter (PTX leaves it undefined).
+        const q = b.reg(regClass(d));
+        b.emit(`${fn}.${t} ${q.name}, ${a.name}, ${c.name}`);
+        const z = b.reg('pred');
+        b.emit(`setp.eq.${t} ${z.name}, ${c.name}, 0`);
+        b.emit(`selp.${t === 's64' ? 'b64' : 'b32'} ${r.name}, 0, ${q.name}, ${z.name}`);
+        return r;
+      }
       case 'add':
       case 'sub':
-      case 'div':
-      case 'rem':
       case 'max':
       case 'min':
         b.emit(`${fn}.${t} ${r.name}, ${a.name}, ${c.name}`);
@@ -480,8 +519,7 @@ class Codegen {
       return r;
     }
     const r = b.reg(regClass(d));
-    const ty = d === 'f32' ? 'f32' : d === 'i64' ? 'b64' : d === 'i32' ? 'b32' : 'b16';
-    b.emit(`selp.${ty} ${r.name}, ${x.name}, ${y.name}, ${p.name}`);
+    b.emit(`selp.${ptxType(d).bits} ${r.name}, ${x.name}, ${y.name}, ${p.name}`);
     return r;
   }
 
@@ -567,7 +605,7 @@ class Codegen {
       const one = to === 'f32' ? '0f3F800000' : '1';
       const zero = to === 'f32' ? '0f00000000' : '0';
       if (to === 'f16' || to === 'bf16') return this.fromF32(this.cast(a, 'bool', 'f32'), to);
-      b.emit(`selp.${to === 'f32' ? 'f32' : to === 'i64' ? 'b64' : 'b32'} ${r.name}, ${one}, ${zero}, ${a.name}`);
+      b.emit(`selp.${ptxType(to).bits} ${r.name}, ${one}, ${zero}, ${a.name}`);
       return r;
     }
     const isF = (d: DType): boolean => d === 'f32' || d === 'f16' || d === 'bf16';
@@ -582,8 +620,26 @@ class Codegen {
     }
     if (isF(to)) {
       const f = b.reg('f32');
-      b.emit(`cvt.rn.f32.${this.intType(from)} ${f.name}, ${a.name}`);
-      return this.fromF32(f, to);
+      if (to === 'f32') {
+        b.emit(`cvt.rn.f32.${this.intType(from)} ${f.name}, ${a.name}`);
+        return f;
+      }
+      // One rounding to the 16-bit type: truncate to f32 and make the result odd when inexact
+      // (round to odd keeps the sticky bit), then round to nearest even.
+      const it = this.intType(from);
+      b.emit(`cvt.rz.f32.${it} ${f.name}, ${a.name}`);
+      const back = b.reg(regClass(from));
+      b.emit(`cvt.rzi.${it}.f32 ${back.name}, ${f.name}`);
+      const inexact = b.reg('pred');
+      b.emit(`setp.ne.${it} ${inexact.name}, ${back.name}, ${a.name}`);
+      const bits = b.reg('b32');
+      b.emit(`mov.b32 ${bits.name}, ${f.name}`);
+      const odd = b.reg('b32');
+      b.emit(`or.b32 ${odd.name}, ${bits.name}, 1`);
+      b.emit(`selp.b32 ${bits.name}, ${odd.name}, ${bits.name}, ${inexact.name}`);
+      const g = b.reg('f32');
+      b.emit(`mov.b32 ${g.name}, ${bits.name}`);
+      return this.fromF32(g, to);
     }
     b.emit(`cvt.${this.intType(to)}.${this.intType(from)} ${r.name}, ${a.name}`);
     return r;
@@ -686,19 +742,9 @@ class Codegen {
   }
 
   private memType(d: DType): string {
-    switch (d) {
-      case 'f32':
-        return 'f32';
-      case 'f16':
-      case 'bf16':
-        return 'b16';
-      case 'i32':
-        return 's32';
-      case 'i64':
-        return 's64';
-      default:
-        throw new Unsupported(`${d} tensors`, this.b.span);
-    }
+    const t = PTX_TYPES[d];
+    if (!t || t.mem === 'pred') throw new Unsupported(`${d} tensors`, this.b.span);
+    return t.mem;
   }
 
   private load(op: Extract<Op, { op: 'load' }>): void {
@@ -720,7 +766,7 @@ class Codegen {
         p = q;
       }
       const r = b.reg(regClass(t.dtype));
-      b.emit(`mov.${ty === 'f32' ? 'f32' : ty === 'b16' ? 'b16' : ty === 's64' ? 'b64' : 'b32'} ${r.name}, ${other[i]!.name}`);
+      b.emit(`mov.${ptxType(t.dtype).bits} ${r.name}, ${other[i]!.name}`);
       b.emit(`${p ? `@${p.name} ` : ''}ld.global.${ty} ${r.name}, [${addr.name}]`);
       return r;
     });
@@ -737,13 +783,7 @@ class Codegen {
     const ty = this.memType(t.dtype);
     // Threads that hold copies of the same elements: only one of them stores.
     const repl = replicationMask(l, this.threads);
-    let owner: Reg | undefined;
-    if (repl !== 0) {
-      const m = b.reg('b32');
-      b.emit(`and.b32 ${m.name}, ${this.tid.name}, ${repl}`);
-      owner = b.reg('pred');
-      b.emit(`setp.eq.u32 ${owner.name}, ${m.name}, 0`);
-    }
+    const owner = this.owner(repl);
     for (let i = 0; i < l.nregs; i++) {
       const { addr, pred } = this.access(t, op.indices, l, i, uni);
       let p = pred;
@@ -757,6 +797,16 @@ class Codegen {
       }
       b.emit(`${p ? `@${p.name} ` : ''}st.global.${ty} [${addr.name}], ${vals[i]!.name}`);
     }
+  }
+
+  /** True in one thread of each group holding copies of the same elements (`repl`: the copying tid bits). */
+  private owner(repl: number): Reg | undefined {
+    if (repl === 0) return undefined;
+    const m = this.b.reg('b32');
+    this.b.emit(`and.b32 ${m.name}, ${this.tid.name}, ${repl}`);
+    const p = this.b.reg('pred');
+    this.b.emit(`setp.eq.u32 ${p.name}, ${m.name}, 0`);
+    return p;
   }
 
   // ---- shared memory ----
@@ -808,11 +858,11 @@ class Codegen {
     return r;
   }
 
-  private newSmemTile(rows: number, cols: number, dtype: DType): SmemTile {
+  private newSmemTile(rows: number, cols: number, dtype: DType, slots = 1): SmemTile {
     const eb = elemBytes(dtype);
     const rowBytes = cols * eb;
     const swizzle = rowBytes >= 32 && rowBytes % 16 === 0 && isPow2(rowBytes / 16);
-    return { kind: 'smem', offset: this.allocSmem(rows * rowBytes), rows, cols, dtype, rowBytes, swizzle, transposed: false };
+    return { kind: 'smem', offset: this.allocSmem(rows * rowBytes * slots), rows, cols, dtype, rowBytes, swizzle, transposed: false };
   }
 
   private checkSmemLoad(op: Extract<Op, { op: 'load' }>): [number, number] {
@@ -851,7 +901,9 @@ class Codegen {
     const vectorOk = lastIsContiguous && cols % per === 0;
     const scalarPath = b.label('copy_elems');
     const done = b.label('copy_done');
-    if (vectorOk) {
+    // Materialized before the branch: a value first computed on one path is not set on the other.
+    const other = this.scalar(op.other);
+    if (vectorOk) this.inScope(() => {
       // Aligned when the tile's first element and every row start are 16-byte aligned.
       const first = this.elementAddress(t, op.indices, uni, [0, 0]);
       const lo = b.reg('b32');
@@ -906,9 +958,9 @@ class Codegen {
         b.emit(`${guard ? `@${guard.name} ` : ''}cp.async.cg.shared.global [${dst.name}], [${safe.name}], 16, ${bytes.name}`);
       }
       b.emit(`bra.uni ${done}`);
-    }
+    });
     b.placeLabel(scalarPath);
-    const other = this.scalar(op.other);
+    this.inScope(() => {
     const ty = this.memType(t.dtype);
     const total = rows * cols;
     for (let k = 0; k < Math.ceil(total / this.threads); k++) {
@@ -923,11 +975,12 @@ class Codegen {
       const pred = this.inBounds(t, op.indices, uni, [r, c]);
       const addr = this.elementAddress(t, op.indices, uni, [r, c]);
       const v = b.reg(regClass(t.dtype));
-      b.emit(`mov.${ty === 'f32' ? 'f32' : 'b16'} ${v.name}, ${other.name}`);
+      b.emit(`mov.${ptxType(t.dtype).bits} ${v.name}, ${other.name}`);
       b.emit(`${pred ? `@${pred.name} ` : ''}ld.global.${ty} ${v.name}, [${addr.name}]`);
       const sa = this.smemAddr(tile, r, c);
       b.emit(`${guard ? `@${guard.name} ` : ''}st.shared.${ty} [${sa.name}], ${v.name}`);
     }
+    });
     b.placeLabel(done);
   }
 
@@ -1035,7 +1088,7 @@ class Codegen {
   /** A-operand fragments (4 × b32 per 16×16 block) of the mma rows this warp owns. */
   private aFragments(a: TileValue, mm: NonNullable<Layout['mma']>, K: number): (mi: number, kb: number) => Reg[] {
     const b = this.b;
-    const bound = this.bound.get(a.id);
+    const bound = this.bound.get(a.id) ?? this.stagedTile(a.id);
     const rowWarp = this.warpAlong(mm, 'row');
     const rowsPerWarp = mm.M / mm.wm;
     if (bound?.kind === 'smem') {
@@ -1073,8 +1126,7 @@ class Codegen {
         return [pack(at(2 * kb, 0), at(2 * kb, 1)), pack(at(2 * kb, 2), at(2 * kb, 3)), pack(at(2 * kb + 1, 0), at(2 * kb + 1, 1)), pack(at(2 * kb + 1, 2), at(2 * kb + 1, 3))];
       };
     }
-    const tile = this.toSmem(a, l);
-    this.bound.set(a.id, tile);
+    this.staged[this.staged.length - 1]!.set(a.id, this.toSmem(a, l));
     return this.aFragments(a, mm, K);
   }
 
@@ -1086,13 +1138,7 @@ class Codegen {
     const regs = this.get(v, l);
     if (this.loopDepth > 0) this.barrier();
     const repl = replicationMask(l, this.threads);
-    let owner: Reg | undefined;
-    if (repl) {
-      const m = b.reg('b32');
-      b.emit(`and.b32 ${m.name}, ${this.tid.name}, ${repl}`);
-      owner = b.reg('pred');
-      b.emit(`setp.eq.u32 ${owner.name}, ${m.name}, 0`);
-    }
+    const owner = this.owner(repl);
     const ty = this.memType(v.type.dtype);
     for (let i = 0; i < l.nregs; i++) {
       const addr = this.smemAddr(tile, this.coord(l, 0, i), this.coord(l, 1, i));
@@ -1173,7 +1219,9 @@ class Codegen {
     const b = this.b;
     const terms = (srcL.base[op.axis] ?? []).filter((t) => t.from === 'warp');
     const nGroups = terms.reduce((n, t) => n * 2 ** t.bits, 1);
+    // The result has rank 0 or 1 (reductions of rank-2 tiles keep one axis).
     const keptExtent = op.result.type.shape[0] ?? 1;
+    const kept = (j: number): Reg | number => (outL.shape.length === 0 ? 0 : this.coord(outL, 0, j));
     const buf = this.scratch(nGroups * keptExtent * 4);
     // This warp's index along the reduced axis.
     let g: Reg | undefined;
@@ -1187,24 +1235,22 @@ class Codegen {
     }
     // One writer per (group, kept coordinate): lanes whose reduced-axis lane bits are zero, and no replicas.
     const laneBits = (srcL.base[op.axis] ?? []).filter((t) => t.from === 'lane').reduce((m, t) => m | (((1 << t.bits) - 1) << t.shift), 0);
-    const repl = replicationMask(outL, this.threads) & ~(laneBits | (((1 << terms.reduce((s, t) => s + t.bits, 0)) - 1) << 5));
-    const m = b.reg('b32');
-    b.emit(`and.b32 ${m.name}, ${this.tid.name}, ${laneBits | repl}`);
-    const writer = b.reg('pred');
-    b.emit(`setp.eq.u32 ${writer.name}, ${m.name}, 0`);
+    const warpBits = terms.reduce((m, t) => m | (((1 << t.bits) - 1) << (5 + t.shift)), 0);
+    const repl = replicationMask(outL, this.threads) & ~(laneBits | warpBits);
+    const writer = this.owner(laneBits | repl);
     if (this.loopDepth > 0) this.barrier();
     const ty = d === 'f32' ? 'f32' : 's32';
     vals.forEach((v, j) => {
-      const c = this.coord(outL, 0, j);
+      const c = kept(j);
       const a = b.reg('b32');
       b.emit(`mad.lo.u32 ${a.name}, ${g!.name}, ${keptExtent}, ${this.operand(c)}`);
       b.emit(`shl.b32 ${a.name}, ${a.name}, 2`);
       b.emit(`add.u32 ${a.name}, ${a.name}, ${this.smemBase.name}`);
-      b.emit(`@${writer.name} st.shared.${ty} [${a.name}+${buf}], ${v.name}`);
+      b.emit(`${writer ? `@${writer.name} ` : ''}st.shared.${ty} [${a.name}+${buf}], ${v.name}`);
     });
     this.barrier();
     const out = vals.map((_, j) => {
-      const c = this.coord(outL, 0, j);
+      const c = kept(j);
       let acc: Reg | undefined;
       for (let gi = 0; gi < nGroups; gi++) {
         const a = b.reg('b32');
@@ -1229,7 +1275,7 @@ class Codegen {
     const n = shape.reduce((a, c) => a * c, 1);
     const eb = Math.max(4, elemBytes(d));
     const buf = this.scratch(n * eb);
-    const ty = d === 'f32' ? 'f32' : d === 'i64' ? 's64' : d === 'i32' ? 's32' : d === 'bool' ? 'pred' : 'b16';
+    const ty = ptxType(d).mem;
     if (ty === 'pred') throw new Unsupported('a bool tile that changes layout', b.span);
     const linear = (lay: Layout, i: number): Reg => {
       const r = b.reg('b32');
@@ -1244,13 +1290,7 @@ class Codegen {
       return r;
     };
     const repl = replicationMask(x.layout, this.threads);
-    let owner: Reg | undefined;
-    if (repl) {
-      const m = b.reg('b32');
-      b.emit(`and.b32 ${m.name}, ${this.tid.name}, ${repl}`);
-      owner = b.reg('pred');
-      b.emit(`setp.eq.u32 ${owner.name}, ${m.name}, 0`);
-    }
+    const owner = this.owner(repl);
     if (this.loopDepth > 0) this.barrier();
     x.regs.forEach((r, i) => b.emit(`${owner ? `@${owner.name} ` : ''}st.shared.${ty} [${linear(x.layout, i).name}+${buf}], ${r.name}`));
     this.barrier();
@@ -1266,8 +1306,7 @@ class Codegen {
   // ---- control flow ----
 
   private mov(d: DType, dst: Reg, src: Reg): void {
-    if (d === 'bool') this.b.emit(`mov.pred ${dst.name}, ${src.name}`);
-    else this.b.emit(`mov.${d === 'f32' ? 'f32' : d === 'i64' ? 'b64' : d === 'i32' ? 'b32' : 'b16'} ${dst.name}, ${src.name}`);
+    this.b.emit(`mov.${ptxType(d).bits} ${dst.name}, ${src.name}`);
   }
 
   /**
@@ -1338,17 +1377,21 @@ class Codegen {
     // Pipelining: a ring of `stages` buffers per prefetched load; the copies for iteration
     // i + stages − 1 are issued at the start of iteration i, and iteration i waits until at most
     // stages − 1 groups are in flight.
+    // One allocation of `stages` consecutive tiles per load; slot s starts s · stride bytes in.
     const rings = pipelined.map((ld) => {
       const [rows, cols] = this.checkSmemLoad(ld);
-      return Array.from({ length: stages }, () => this.newSmemTile(rows, cols, (this.bound.get(ld.tensor.id) as TensorBinding).dtype));
+      const tile = this.newSmemTile(rows, cols, (this.bound.get(ld.tensor.id) as TensorBinding).dtype, stages);
+      return { tile, stride: rows * tile.rowBytes };
     });
     let slotR: Reg | undefined;
     let slotW: Reg | undefined;
     if (pipelined.length > 0) {
+      // Inside an outer loop, the ring may still be read by the previous outer iteration.
+      if (this.loopDepth > 0) this.barrier();
       for (let s = 0; s < stages - 1; s++) {
         const fiv = b.reg('b32');
         b.emit(`add.s32 ${fiv.name}, ${lo.name}, ${s * op.step}`);
-        this.prefetch(op, pipelined, rings.map((r) => r[s]!), fiv, hi);
+        this.prefetch(op, pipelined, rings.map((r) => ({ ...r.tile, offset: r.tile.offset + s * r.stride })), fiv, hi);
       }
       slotR = b.reg('b32');
       slotW = b.reg('b32');
@@ -1368,19 +1411,19 @@ class Codegen {
       this.bound.set(op.iv.id, { kind: 'regs', layout: SCALAR, regs: [iv] });
       op.iterArgs.forEach((a, i) => this.bound.set(a.id, { kind: 'regs', layout: layouts[i]!, regs: regs[i]! }));
       if (pipelined.length > 0) {
-        const slotBytes = (ring: readonly SmemTile[], slot: Reg): Reg => {
+        const inSlot = (ring: { tile: SmemTile; stride: number }, slot: Reg): SmemTile => {
           const r = b.reg('b32');
-          b.emit(`mul.lo.u32 ${r.name}, ${slot.name}, ${ring.length > 1 ? ring[1]!.offset - ring[0]!.offset : 0}`);
-          return r;
+          b.emit(`mul.lo.u32 ${r.name}, ${slot.name}, ${ring.stride}`);
+          return { ...ring.tile, dyn: r };
         };
         // The slot about to be overwritten was read by the previous iteration.
         this.barrier();
         const fiv = b.reg('b32');
         b.emit(`add.s32 ${fiv.name}, ${iv.name}, ${(stages - 1) * op.step}`);
-        this.prefetch(op, pipelined, rings.map((ring) => ({ ...ring[0]!, dyn: slotBytes(ring, slotW!) })), fiv, hi);
+        this.prefetch(op, pipelined, rings.map((ring) => inSlot(ring, slotW!)), fiv, hi);
         b.emit(`cp.async.wait_group ${stages - 1}`);
         this.barrier();
-        pipelined.forEach((ld, j) => this.bound.set(ld.result.id, { ...rings[j]![0]!, dyn: slotBytes(rings[j]!, slotR!) }));
+        pipelined.forEach((ld, j) => this.bound.set(ld.result.id, inSlot(rings[j]!, slotR!)));
       }
       for (const o of op.body.ops) if (!pipelined.includes(o as Extract<Op, { op: 'load' }>)) this.op(o);
       const y = op.body.ops[op.body.ops.length - 1];

@@ -53,10 +53,6 @@ export class PtxBuilder {
     this.lines.push({ text: `${name}:`, label: true });
   }
 
-  comment(text: string): void {
-    this.lines.push({ text: `// ${text}`, label: true });
-  }
-
   /**
    * The whole module. `.loc` lines point into `source` (file 1); the returned map gives the PTX
    * lines of each span.
