@@ -18,7 +18,7 @@ import type { DType } from '../../dsl/dtype.js';
 import type { Span } from '../../dsl/span.js';
 import type { AccessIndex, Block, IRKernel, Op, TileValue } from '../ir.js';
 import type { AbiParam } from './kernel-abi.js';
-import { type Layout, SCALAR, collapse, isPow2, removeAxis, replicationMask, sliceLayout } from './layout.js';
+import { BLOCKED_VEC, type Layout, SCALAR, collapse, isPow2, removeAxis, replicationMask, sliceLayout, vectorRuns } from './layout.js';
 import { CHEAP_OPS, type Placements, placeValues } from './natural-layouts.js';
 import { opOperands as opOperandsOf } from '../ir.js';
 import { PtxBuilder, type Reg, type RegClass } from './ptx-builder.js';
@@ -747,6 +747,43 @@ class Codegen {
     return t.mem;
   }
 
+  /**
+   * Vector accesses for a register tile: for each run of BLOCKED_VEC registers holding consecutive
+   * elements of the tensor's contiguous last axis, a predicate that is true when the whole run is
+   * inside the tensor and its address is aligned for one vector access (checked at run time, so
+   * ragged edges and unaligned strides fall back to element accesses).
+   */
+  private vectorPlan(t: TensorBinding, indices: readonly AccessIndex[], l: Layout, uni: UniformAccess, masked: boolean): Map<number, { addr: Reg; ok: Reg }> {
+    const plan = new Map<number, { addr: Reg; ok: Reg }>();
+    const eb = elemBytes(t.dtype);
+    const last = indices.length - 1;
+    if (masked || eb > 4 || l.shape.length === 0 || indices[last]!.size === null) return plan;
+    const runs = vectorRuns(l, BLOCKED_VEC);
+    if (!runs) return plan;
+    const b = this.b;
+    for (const i of runs) {
+      const first = l.shape.map((_, axis) => this.coord(l, axis, i));
+      const lastCoords = l.shape.map((_, axis) => this.coord(l, axis, i + BLOCKED_VEC - 1));
+      const addr = this.elementAddress(t, indices, uni, first);
+      const inFirst = this.inBounds(t, indices, uni, first);
+      const inLast = this.inBounds(t, indices, uni, lastCoords);
+      const lo = b.reg('b32');
+      b.emit(`cvt.u32.u64 ${lo.name}, ${addr.name}`);
+      b.emit(`and.b32 ${lo.name}, ${lo.name}, ${BLOCKED_VEC * eb - 1}`);
+      let ok = b.reg('pred');
+      b.emit(`setp.eq.u32 ${ok.name}, ${lo.name}, 0`);
+      for (const p of [inFirst, inLast]) if (p) ok = this.and(ok, p);
+      plan.set(i, { addr, ok });
+    }
+    return plan;
+  }
+
+  private not(p: Reg): Reg {
+    const r = this.b.reg('pred');
+    this.b.emit(`not.pred ${r.name}, ${p.name}`);
+    return r;
+  }
+
   private load(op: Extract<Op, { op: 'load' }>): void {
     const t = this.bound.get(op.tensor.id) as TensorBinding;
     if (this.place.of.get(op.result.id) === 'smem') return this.loadToSmem(op, t);
@@ -757,19 +794,23 @@ class Codegen {
     const mask = op.mask ? this.get(op.mask, l) : undefined;
     const ty = this.memType(t.dtype);
     const regs = Array.from({ length: l.nregs }, (_, i) => {
-      const { addr, pred } = this.access(t, op.indices, l, i, uni);
-      let p = pred;
-      if (mask) {
-        const q = b.reg('pred');
-        if (p) b.emit(`and.pred ${q.name}, ${p.name}, ${mask[i]!.name}`);
-        else b.emit(`mov.pred ${q.name}, ${mask[i]!.name}`);
-        p = q;
-      }
       const r = b.reg(regClass(t.dtype));
       b.emit(`mov.${ptxType(t.dtype).bits} ${r.name}, ${other[i]!.name}`);
-      b.emit(`${p ? `@${p.name} ` : ''}ld.global.${ty} ${r.name}, [${addr.name}]`);
       return r;
     });
+    const plan = this.vectorPlan(t, op.indices, l, uni, !!mask);
+    let vec: { ok: Reg } | undefined;
+    for (let i = 0; i < l.nregs; i++) {
+      const run = plan.get(i);
+      if (run) {
+        b.emit(`@${run.ok.name} ld.global.v${BLOCKED_VEC}.${ty} {${regs.slice(i, i + BLOCKED_VEC).map((r) => r.name).join(', ')}}, [${run.addr.name}]`);
+        vec = { ok: this.not(run.ok) };
+      } else if (i % BLOCKED_VEC === 0) vec = undefined;
+      const { addr, pred } = this.access(t, op.indices, l, i, uni);
+      let p = pred;
+      for (const extra of [mask?.[i], vec?.ok]) if (extra) p = p ? this.and(p, extra) : extra;
+      b.emit(`${p ? `@${p.name} ` : ''}ld.global.${ty} ${regs[i]!.name}, [${addr.name}]`);
+    }
     this.bound.set(op.result.id, { kind: 'regs', layout: l, regs });
   }
 
@@ -782,19 +823,19 @@ class Codegen {
     const mask = op.mask ? this.get(op.mask, l) : undefined;
     const ty = this.memType(t.dtype);
     // Threads that hold copies of the same elements: only one of them stores.
-    const repl = replicationMask(l, this.threads);
-    const owner = this.owner(repl);
+    const owner = this.owner(replicationMask(l, this.threads));
+    const plan = this.vectorPlan(t, op.indices, l, uni, !!mask);
+    let scalarOnly: Reg | undefined;
     for (let i = 0; i < l.nregs; i++) {
+      const run = plan.get(i);
+      if (run) {
+        const ok = owner ? this.and(run.ok, owner) : run.ok;
+        b.emit(`@${ok.name} st.global.v${BLOCKED_VEC}.${ty} [${run.addr.name}], {${vals.slice(i, i + BLOCKED_VEC).map((r) => r.name).join(', ')}}`);
+        scalarOnly = this.not(run.ok);
+      } else if (i % BLOCKED_VEC === 0) scalarOnly = undefined;
       const { addr, pred } = this.access(t, op.indices, l, i, uni);
       let p = pred;
-      for (const extra of [mask?.[i], owner]) {
-        if (!extra) continue;
-        if (p) {
-          const q = b.reg('pred');
-          b.emit(`and.pred ${q.name}, ${p.name}, ${extra.name}`);
-          p = q;
-        } else p = extra;
-      }
+      for (const extra of [mask?.[i], owner, scalarOnly]) if (extra) p = p ? this.and(p, extra) : extra;
       b.emit(`${p ? `@${p.name} ` : ''}st.global.${ty} [${addr.name}], ${vals[i]!.name}`);
     }
   }

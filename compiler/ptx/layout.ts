@@ -92,31 +92,60 @@ function tidBits(lo: number, bits: number, scale: number): BaseTerm[] {
   return terms;
 }
 
+/** Elements each thread holds contiguously along the last axis of a blocked layout (one vector access). */
+export const BLOCKED_VEC = 4;
+
 /**
- * Threads spread over the last axis first (coalesced), then the one before; what is left repeats.
- * Tile sizes must be powers of two.
+ * Threads spread over the last axis first (coalesced), each holding runs of `BLOCKED_VEC`
+ * contiguous elements (so a load or store can be one vector access), then over the axis before;
+ * what is left repeats. Tile sizes must be powers of two.
  */
 export function blockedLayout(shape: readonly number[], threads: number): Layout | undefined {
   if (shape.length === 0) return SCALAR;
   if (shape.length > 2 || !shape.every(isPow2)) return undefined;
   const C = shape[shape.length - 1]!;
-  const tc = Math.min(C, threads);
-  const kc = C / tc;
-  if (shape.length === 1) {
-    return make([C], [Array.from({ length: kc }, (_, k) => k * tc)], [tidBits(0, log2(tc), 1)]);
-  }
+  const vec = Math.min(BLOCKED_VEC, C);
+  const tc = Math.min(C / vec, threads);
+  const kc = C / (tc * vec);
+  // Column offsets of a thread's registers: runs of `vec`, `tc · vec` apart.
+  const colOffsets: number[] = [];
+  for (let k = 0; k < kc; k++) for (let e = 0; e < vec; e++) colOffsets.push(k * tc * vec + e);
+  const colBase = tidBits(0, log2(tc), vec);
+  if (shape.length === 1) return make([C], [colOffsets], [colBase]);
   const R = shape[0]!;
   const tr = Math.min(R, threads / tc);
   const kr = R / tr;
   const rows: number[] = [];
   const cols: number[] = [];
   for (let r = 0; r < kr; r++) {
-    for (let c = 0; c < kc; c++) {
+    for (const c of colOffsets) {
       rows.push(r * tr);
-      cols.push(c * tc);
+      cols.push(c);
     }
   }
-  return make([R, C], [rows, cols], [tidBits(log2(tc), log2(tr), 1), tidBits(0, log2(tc), 1)]);
+  return make([R, C], [rows, cols], [tidBits(log2(tc), log2(tr), 1), colBase]);
+}
+
+/**
+ * Groups of registers that hold `n` consecutive elements along the last axis, starting at a
+ * multiple of `n`: candidates for one vector access. Returns the first register of each group.
+ */
+export function vectorRuns(l: Layout, n: number): number[] | undefined {
+  if (l.shape.length === 0 || l.nregs % n !== 0) return undefined;
+  const last = l.offsets[l.shape.length - 1]!;
+  const runs: number[] = [];
+  for (let i = 0; i < l.nregs; i += n) {
+    if (last[i]! % n !== 0) return undefined;
+    for (let e = 1; e < n; e++) {
+      if (last[i + e] !== last[i]! + e) return undefined;
+      for (let a = 0; a < l.shape.length - 1; a++) if (l.offsets[a]![i + e] !== l.offsets[a]![i]) return undefined;
+    }
+    runs.push(i);
+  }
+  // The thread's base along the last axis must keep runs aligned.
+  const base = l.base[l.shape.length - 1] ?? [];
+  if (base.some((t) => t.scale % n !== 0)) return undefined;
+  return runs;
 }
 
 /**

@@ -111,7 +111,8 @@ export function placeValues(k: IRKernel, warps: number): Placements {
           const y = op.body.ops[op.body.ops.length - 1];
           op.iterArgs.forEach((a, i) => {
             const yv = y?.op === 'yield' ? y.values[i] : undefined;
-            const l = (yv && natural(yv)) ?? natural(op.inits[i]!) ?? of.get(a.id) ?? defaultLayout(a);
+            // No default yet: a default chosen before the body's layouts are known would stick.
+            const l = (yv && natural(yv)) ?? natural(op.inits[i]!) ?? of.get(a.id);
             if (l && l !== 'smem') {
               of.set(a.id, l);
               of.set(op.results[i]!.id, l);
@@ -142,5 +143,17 @@ export function placeValues(k: IRKernel, warps: number): Placements {
       }
     });
   }
+  // Loop-carried values nothing decided take the default layout.
+  walk(k.body, (op) => {
+    if (op.op !== 'for') return;
+    op.iterArgs.forEach((a, i) => {
+      if (of.has(a.id)) return;
+      const l = defaultLayout(a);
+      if (l) {
+        of.set(a.id, l);
+        of.set(op.results[i]!.id, l);
+      }
+    });
+  });
   return { of, defs, uses, defaultLayout };
 }
