@@ -257,3 +257,23 @@ describe('shared-memory planning', () => {
     expect(r.compiled!.dynamicSmem).toBe(8192 + 2 * 8192 + 2 * 8192 + 8192 + 512);
   });
 });
+
+describe('vectorized global access', () => {
+  it('an elementwise kernel loads and stores runs of 4 with one vector access, and stays right at ragged edges', () => {
+    const text = 'kernel scale(x: f32[N], y: f32[N], s: f32) tune { B in [512]; WARPS in [4]; } grid [cdiv(N, B)] { let i = program_id(0) * B; store(y[i : B], load(x[i : B]) * s); }';
+    const ir = buildText(new SourceText('v.tile', text), 'scale');
+    const c = compilePtx(ir, 'sm_80').compiled!;
+    expect(c.ptx).toContain('ld.global.v4.f32');
+    expect(c.ptx).toContain('st.global.v4.f32');
+    for (const n of [1000, 1024, 3]) {
+      const rng = makeRng(SEED + n);
+      const x: TensorArg = { dtype: 'f32', shape: [n], data: randomTensor(rng, n, 'f32') };
+      const y: TensorArg = { dtype: 'f32', shape: [n], data: new Float64Array(n).fill(NaN) };
+      const res = runOnEmulator(c, ir, new Map<string, TensorArg | number>([['x', x], ['y', y], ['s', 0.5]]));
+      expect(res.findings).toEqual([]);
+      expect([...y.data]).toEqual([...x.data].map((v) => Math.fround(v * 0.5)));
+      // 16-byte accesses by 32 lanes: 512 bytes, 16 sectors per warp request.
+      if (n === 1024) expect(res.stats.global.sectors / res.stats.global.requests).toBeLessThanOrEqual(16);
+    }
+  });
+});
