@@ -35,8 +35,8 @@ export function poisoned(dtype: DType, shape: number[]): TensorArg {
   return { dtype, shape, data: new Float64Array(shape.reduce((a, b) => a * b, 1)).fill(NaN) };
 }
 
-function gemm(dtype: 'f16' | 'bf16'): SelftestCase {
-  const [M, N, K] = [77, 45, 50];
+/** GEMM c = a·b at a shape (default: ragged and unaligned, M=77 N=45 K=50). */
+export function gemmCase(dtype: 'f16' | 'bf16', M = 77, N = 45, K = 50): SelftestCase {
   return {
     file: 'gemm.tile',
     kernel: 'gemm',
@@ -54,8 +54,9 @@ function gemm(dtype: 'f16' | 'bf16'): SelftestCase {
   };
 }
 
-function attention(dtype: 'f16' | 'bf16', D: number, causal: boolean, S = 100, T = 130): SelftestCase {
-  const [B, H, HKV] = [2, 4, 2];
+/** Attention with grouped-query heads (H=4 over HKV=2). */
+export function attentionCase(dtype: 'f16' | 'bf16', D: number, causal: boolean, S = 100, T = 130, B = 2): SelftestCase {
+  const [H, HKV] = [4, 2];
   return {
     file: 'attention.tile',
     kernel: 'attention',
@@ -81,8 +82,7 @@ function attention(dtype: 'f16' | 'bf16', D: number, causal: boolean, S = 100, T
   };
 }
 
-function mlp(dtype: 'f16' | 'bf16', which: 'mlp_gate_up' | 'mlp_down'): SelftestCase {
-  const [M, E, F] = [33, 64, 96];
+export function mlpCase(dtype: 'f16' | 'bf16', which: 'mlp_gate_up' | 'mlp_down', M = 33, E = 64, F = 96): SelftestCase {
   const common = { file: 'mlp.tile', kernel: which, consts: { dtype }, shape: `M=${M} E=${E} F=${F}`, tolerance: TOLERANCE[dtype] };
   if (which === 'mlp_gate_up') {
     return {
@@ -115,11 +115,11 @@ function mlp(dtype: 'f16' | 'bf16', which: 'mlp_gate_up' | 'mlp_down'): Selftest
 export function selftestCases(): SelftestCase[] {
   const cases: SelftestCase[] = [];
   for (const dtype of ['f16', 'bf16'] as const) {
-    cases.push(gemm(dtype));
-    for (const D of [64, 128]) for (const causal of [false, true]) cases.push(attention(dtype, D, causal));
+    cases.push(gemmCase(dtype));
+    for (const D of [64, 128]) for (const causal of [false, true]) cases.push(attentionCase(dtype, D, causal));
     // More queries than keys: the first S - T causal rows see no key and must output 0.
-    cases.push(attention(dtype, 64, true, 130, 100));
-    cases.push(mlp(dtype, 'mlp_gate_up'), mlp(dtype, 'mlp_down'));
+    cases.push(attentionCase(dtype, 64, true, 130, 100));
+    cases.push(mlpCase(dtype, 'mlp_gate_up'), mlpCase(dtype, 'mlp_down'));
   }
   return cases;
 }
