@@ -209,12 +209,20 @@ export class Cta {
     const exec: number[] = [];
     let moved = false;
     for (let quantum = 0; quantum < 4096; quantum++) {
+      // One pass: the lanes at the lowest PC, and the highest PC.
       let minPc = 0x7fffffff;
       let maxPc = -1;
+      lanes.length = 0;
+      const pcs = w.pc;
+      const state = w.state;
       for (let l = 0; l < WARP; l++) {
-        if (w.state[l] !== RUNNABLE) continue;
-        const pc = w.pc[l]!;
-        if (pc < minPc) minPc = pc;
+        if (state[l] !== RUNNABLE) continue;
+        const pc = pcs[l]!;
+        if (pc < minPc) {
+          minPc = pc;
+          lanes.length = 0;
+        }
+        if (pc === minPc) lanes.push(l);
         if (pc > maxPc) maxPc = pc;
       }
       if (minPc === 0x7fffffff) return moved;
@@ -226,9 +234,9 @@ export class Cta {
       else if (++w.spins >= SPIN_YIELD) {
         minPc = maxPc;
         w.spins = 0;
+        lanes.length = 0;
+        for (let l = 0; l < WARP; l++) if (state[l] === RUNNABLE && pcs[l] === minPc) lanes.push(l);
       }
-      lanes.length = 0;
-      for (let l = 0; l < WARP; l++) if (w.state[l] === RUNNABLE && w.pc[l] === minPc) lanes.push(l);
       const inst = code[minPc];
       if (!inst) {
         // Falling off the end of the code: like `exit`.

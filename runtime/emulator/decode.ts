@@ -376,11 +376,36 @@ class Decoder {
     const nr = readers.length;
     if (writers.length === 1) {
       const w0 = writers[0]!;
+      const first = (r: RegValue | readonly RegValue[]): RegValue => (Array.isArray(r) ? (r as readonly RegValue[])[0]! : (r as RegValue));
+      // The hot path of the emulator: specialised for the common operand counts.
+      const [r0, r1, r2] = readers;
+      if (nr === 2) {
+        return (c, w, lanes) => {
+          for (let k = 0; k < lanes.length; k++) {
+            const l = lanes[k]!;
+            srcs[0] = r0!(c, w, l);
+            srcs[1] = r1!(c, w, l);
+            w0(c, w, l, first(alu.exec(srcs)));
+          }
+        };
+      }
+      if (nr === 1 || nr === 3) {
+        return (c, w, lanes) => {
+          for (let k = 0; k < lanes.length; k++) {
+            const l = lanes[k]!;
+            srcs[0] = r0!(c, w, l);
+            if (nr === 3) {
+              srcs[1] = r1!(c, w, l);
+              srcs[2] = r2!(c, w, l);
+            }
+            w0(c, w, l, first(alu.exec(srcs)));
+          }
+        };
+      }
       return (c, w, lanes) => {
         for (const l of lanes) {
           for (let i = 0; i < nr; i++) srcs[i] = readers[i]!(c, w, l);
-          const r = alu.exec(srcs);
-          w0(c, w, l, Array.isArray(r) ? (r as readonly RegValue[])[0]! : (r as RegValue));
+          w0(c, w, l, first(alu.exec(srcs)));
         }
       };
     }
@@ -914,10 +939,17 @@ class Decoder {
     const a = regsOf(1, sizes.aRegs, 'A').map((o) => this.reader(o, 'b32'));
     const b = regsOf(2, sizes.bRegs, 'B').map((o) => this.reader(o, 'b32'));
     const cc = regsOf(3, sizes.cRegs, 'C').map((o) => this.reader(o, 'b32'));
+    const get = (c: Cta, w: Warp, rs: Reader[]): number[][] => {
+      const out: number[][] = new Array<number[]>(WARP);
+      for (let l = 0; l < WARP; l++) {
+        const regs = new Array<number>(rs.length);
+        for (let i = 0; i < rs.length; i++) regs[i] = toNumber(rs[i]!(c, w, l));
+        out[l] = regs;
+      }
+      return out;
+    };
     return this.warpWide('mma.sync', (c, w) => {
-      const lanesAll = Array.from({ length: WARP }, (_, l) => l);
-      const get = (rs: Reader[]) => lanesAll.map((l) => rs.map((r) => toNumber(r(c, w, l))));
-      const out = mmaSync(spec, get(a), get(b), get(cc));
+      const out = mmaSync(spec, get(c, w, a), get(c, w, b), get(c, w, cc));
       for (let l = 0; l < w.size; l++) d.forEach((wr, i) => wr(c, w, l, out[l]![i]!));
     });
   }
