@@ -43,6 +43,8 @@ export interface Exec {
 /** Everything shared by all CTAs of one launch. */
 export interface LaunchState {
   readonly code: readonly Exec[];
+  /** `stats.classId` of each instruction's class, by PC. */
+  readonly classIds: Int32Array;
   readonly regCount: number;
   readonly regWidths: Uint8Array;
   readonly global: GlobalMemory;
@@ -252,7 +254,7 @@ export class Cta {
       }
       moved = true;
       if (exec.length > 0) {
-        L.stats.count(inst.cls, exec.length);
+        L.stats.count(L.classIds[minPc]!, exec.length);
         L.steps += exec.length;
         L.clock++;
         inst.run(this, w, exec);

@@ -164,15 +164,17 @@ export function emulate(ptx: string, kernel: string, launch: LaunchConfig, args:
 
   const dynamicSmem = launch.dynamicSmem ?? 0;
   const code = decodeKernel(k, { globalAddr });
+  const stats = new Stats();
   const state: LaunchState = {
     code,
+    classIds: Int32Array.from(code.map((e) => stats.classId(e.cls))),
     regCount: k.regs.length,
     regWidths: Uint8Array.from(k.regs.map((r) => r.width)),
     global,
     kparams,
     consts,
     findings: new Findings(kernel),
-    stats: new Stats(),
+    stats,
     grid: launch.grid,
     block: launch.block,
     sharedBytes,

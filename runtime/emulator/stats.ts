@@ -10,14 +10,34 @@
 import type { EmuStats } from './types.js';
 
 export class Stats {
-  readonly instructions: Record<string, number> = {};
+  /** Thread-instructions per class, indexed by `classId` (a string-keyed record is too slow here). */
+  private readonly counts: number[] = [];
+  private readonly classes: string[] = [];
   threadInstructions = 0;
   readonly shared = { requests: 0, wavefronts: 0, conflictWavefronts: 0 };
   readonly global = { requests: 0, sectors: 0 };
 
-  count(cls: string, lanes: number): void {
-    this.instructions[cls] = (this.instructions[cls] ?? 0) + lanes;
+  /** The id `count` takes for an instruction class; resolved once per instruction. */
+  classId(cls: string): number {
+    let id = this.classes.indexOf(cls);
+    if (id < 0) {
+      id = this.classes.push(cls) - 1;
+      this.counts.push(0);
+    }
+    return id;
+  }
+
+  count(classId: number, lanes: number): void {
+    this.counts[classId]! += lanes;
     this.threadInstructions += lanes;
+  }
+
+  get instructions(): Record<string, number> {
+    const out: Record<string, number> = {};
+    this.classes.forEach((c, i) => {
+      if (this.counts[i]) out[c] = this.counts[i]!;
+    });
+    return out;
   }
 
   /** One warp request: `addrs[i]` is the shared address of lane `lanes[i]`, each `size` bytes. */
@@ -60,7 +80,7 @@ export class Stats {
 
   snapshot(): EmuStats {
     return {
-      instructions: { ...this.instructions },
+      instructions: this.instructions,
       threadInstructions: this.threadInstructions,
       shared: { ...this.shared },
       global: { ...this.global },
