@@ -15,9 +15,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { bf16FromBits, bf16ToBits, f16FromBits, f16ToBits, roundBF16, roundF16 } from '../../dsl/float-rounding.js';
-import { emulate } from '../../runtime/emulator/emulate.js';
-import type { BufferDType, EmuArg, EmuResult, Finding, FindingKind, LaunchConfig } from '../../runtime/emulator/types.js';
+import type { EmuArg, EmuResult, FindingKind, LaunchConfig } from '../../runtime/emulator/types.js';
 import { makeRng, seedFromEnv, type Rng } from '../support/random.js';
+import { bigs, describeFinding, expectClean, expectExact, f32, i32, nums, out, ptr, readPtx, runChecked, u32 } from '../support/emulator.js';
 
 const CORPUS = join(dirname(fileURLToPath(import.meta.url)), 'corpus');
 const ARCHES = ['sm_80', 'sm_90'] as const;
@@ -28,15 +28,8 @@ const SEED = seedFromEnv(0x5eed_c0de);
 // Plumbing
 // ---------------------------------------------------------------------------------------------
 
-const ptxCache = new Map<string, string>();
 function loadPtx(base: string, arch: Arch): string {
-  const key = `${base}.${arch}`;
-  let text = ptxCache.get(key);
-  if (text === undefined) {
-    text = readFileSync(join(CORPUS, `${base}.${arch}.ptx`), 'utf8');
-    ptxCache.set(key, text);
-  }
-  return text;
+  return readPtx(join(CORPUS, `${base}.${arch}.ptx`));
 }
 
 /** The 1-based line of the single `// BUG:` marker in corpus/<file>. */
@@ -47,52 +40,15 @@ function bugLine(file: string): number {
   return hits[0];
 }
 
-const describeFinding = (f: Finding): string =>
-  `${f.kind} at ${f.source ? `${f.source.file}:${f.source.line}` : '?'} (ptx ${f.ptxLine}: ${f.instruction}) cta=${f.cta.join(',')} thread=${f.thread.join(',')}: ${f.message}`;
-
 /** Runs one launch; every run must have executed something. */
 function run(base: string, arch: Arch, kernel: string, launch: LaunchConfig, args: readonly EmuArg[], label: string): EmuResult {
-  const res = emulate(loadPtx(base, arch), kernel, launch, args);
-  expect(res.stats.threadInstructions, `${label}: stats.threadInstructions`).toBeGreaterThan(0);
-  expect(res.buffers.length, `${label}: one buffer per pointer parameter`).toBe(args.filter((a) => a.type === 'ptr').length);
-  return res;
-}
-
-function expectClean(res: EmuResult, label: string): void {
-  expect(res.findings.map(describeFinding), `${label}: a clean kernel has no findings`).toEqual([]);
+  return runChecked(loadPtx(base, arch), kernel, launch, args, label);
 }
 
 function expectFinding(res: EmuResult, kind: FindingKind, file: string, label: string): void {
   const line = bugLine(file);
   const hit = res.findings.some((f) => f.kind === kind && f.source?.line === line && f.source.file.endsWith(file));
   expect(hit, `${label}: expected a '${kind}' finding at ${file}:${line}; got [${res.findings.map(describeFinding).join('; ')}]`).toBe(true);
-}
-
-const ptr = (dtype: BufferDType, data: ArrayLike<number | bigint>): EmuArg => ({ type: 'ptr', dtype, data });
-const out = (dtype: BufferDType, size: number): EmuArg => ({ type: 'ptr', dtype, size, fill: 'poison' });
-const i32 = (value: number): EmuArg => ({ type: 'i32', value });
-const u32 = (value: number): EmuArg => ({ type: 'u32', value });
-const f32 = (value: number): EmuArg => ({ type: 'f32', value });
-
-function nums(res: EmuResult, k: number): number[] {
-  return res.buffers[k].data.map((v) => (typeof v === 'bigint' ? Number(v) : v));
-}
-function bigs(res: EmuResult, k: number): bigint[] {
-  return res.buffers[k].data.map((v) => (typeof v === 'bigint' ? v : BigInt(v)));
-}
-
-/** Element-wise identity (Object.is: NaN equals NaN, -0 differs from 0); reports the first mismatches. */
-function expectExact<T extends number | bigint>(got: readonly T[], want: readonly T[], label: string): void {
-  expect(got.length, `${label}: length`).toBe(want.length);
-  const bad: string[] = [];
-  let count = 0;
-  for (let i = 0; i < want.length; i++) {
-    if (!Object.is(got[i], want[i])) {
-      count++;
-      if (bad.length < 6) bad.push(`[${i}] got ${String(got[i])} want ${String(want[i])}`);
-    }
-  }
-  expect(count, `${label}: ${count} mismatches: ${bad.join(', ')}`).toBe(0);
 }
 
 /** |got - want| <= tol * |want| element-wise (NaN never passes). */

@@ -13,8 +13,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { emulate, type EmulateOptions } from '../../runtime/emulator/emulate.js';
-import { type BufferDType, type EmuArg, type EmuResult, EmulatorInputError, type Finding, type FindingKind, type LaunchConfig } from '../../runtime/emulator/types.js';
+import { type EmuArg, type EmuResult, EmulatorInputError, type FindingKind, type LaunchConfig } from '../../runtime/emulator/types.js';
 import { makeRng, seedFromEnv } from '../support/random.js';
+import { bigs, describeFinding, expectClean, expectExact, i32, nums, out, ptr, readPtx, runChecked, zeros } from '../support/emulator.js';
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), 'regressions');
 const SEED = seedFromEnv(0x7e57_b0b5);
@@ -23,14 +24,8 @@ const SEED = seedFromEnv(0x7e57_b0b5);
 // Plumbing
 // ---------------------------------------------------------------------------------------------
 
-const ptxCache = new Map<string, string>();
 function loadPtx(file: string): string {
-  let text = ptxCache.get(file);
-  if (text === undefined) {
-    text = readFileSync(join(DIR, file), 'utf8');
-    ptxCache.set(file, text);
-  }
-  return text;
+  return readPtx(join(DIR, file));
 }
 
 /** The 1-based line in regressions/<file> carrying `// BUG:` inside kernel `kernel`'s body. */
@@ -44,18 +39,8 @@ function bugLine(file: string, kernel: string): number {
   throw new Error(`${file}: kernel ${kernel} has no '// BUG:' marker`);
 }
 
-const describeFinding = (f: Finding): string =>
-  `${f.kind} at ${f.source ? `${f.source.file}:${f.source.line}` : '?'} (ptx ${f.ptxLine}: ${f.instruction}) cta=${f.cta.join(',')} thread=${f.thread.join(',')}: ${f.message}`;
-
 function run(file: string, kernel: string, launch: LaunchConfig, args: readonly EmuArg[], label: string, options?: EmulateOptions): EmuResult {
-  const res = emulate(loadPtx(file), kernel, launch, args, options);
-  expect(res.stats.threadInstructions, `${label}: stats.threadInstructions`).toBeGreaterThan(0);
-  expect(res.buffers.length, `${label}: one buffer per pointer parameter`).toBe(args.filter((a) => a.type === 'ptr').length);
-  return res;
-}
-
-function expectClean(res: EmuResult, label: string): void {
-  expect(res.findings.map(describeFinding), `${label}: no findings`).toEqual([]);
+  return runChecked(loadPtx(file), kernel, launch, args, label, options);
 }
 
 /** Exactly the finding kinds `kinds` (in order); `where` says what every finding must point at. */
@@ -71,34 +56,8 @@ function expectFindings(res: EmuResult, kinds: readonly FindingKind[], where: { 
   }
 }
 
-const ptr = (dtype: BufferDType, data: ArrayLike<number | bigint>): EmuArg => ({ type: 'ptr', dtype, data });
-const out = (dtype: BufferDType, size: number): EmuArg => ({ type: 'ptr', dtype, size, fill: 'poison' });
-const zeros = (dtype: BufferDType, size: number): EmuArg => ({ type: 'ptr', dtype, size, fill: 'zero' });
-const i32 = (value: number): EmuArg => ({ type: 'i32', value });
 const block1 = (x: number): LaunchConfig => ({ grid: [1, 1, 1], block: [x, 1, 1] });
 
-function nums(res: EmuResult, k: number): number[] {
-  return res.buffers[k].data.map((v) => (typeof v === 'bigint' ? Number(v) : v));
-}
-function bigs(res: EmuResult, k: number): bigint[] {
-  return res.buffers[k].data.map((v) => (typeof v === 'bigint' ? v : BigInt(v)));
-}
-
-/** Element-wise identity (Object.is: NaN equals NaN, -0 differs from 0); reports the first mismatches. */
-function expectExact<T extends number | bigint>(got: readonly T[], want: readonly T[], label: string): void {
-  expect(got.length, `${label}: length`).toBe(want.length);
-  const bad: string[] = [];
-  let count = 0;
-  for (let i = 0; i < want.length; i++) {
-    if (!Object.is(got[i], want[i])) {
-      count++;
-      if (bad.length < 6) bad.push(`[${i}] got ${String(got[i])} want ${String(want[i])}`);
-    }
-  }
-  expect(count, `${label}: ${count} mismatches: ${bad.join(', ')}`).toBe(0);
-}
-
-/** |got - want| <= tol * |want| element-wise (NaN never passes). */
 function expectRel(got: readonly number[], want: readonly number[], tol: number, inputs: readonly number[], label: string): void {
   expect(got.length, `${label}: length`).toBe(want.length);
   const bad: string[] = [];
