@@ -2,21 +2,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliIO } from '../../cli/tilekit.js';
+import { cli } from '../support/cli.js';
 
-interface Captured {
-  code: number;
-  out: string;
-  err: string;
-}
 
-async function cli(...argv: string[]): Promise<Captured> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (t) => out.push(t), err: (t) => err.push(t) };
-  const code = await runCli(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 const COPY = `kernel copy(x: f32[N], y: f32[N])
   tune { B in [64, 128]; }

@@ -7,7 +7,7 @@ import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli, type CliIO } from '../../cli/tilekit.js';
+import { cli } from '../support/cli.js';
 import { findPtxas } from '../../compiler/toolchain/ptxas.js';
 import { requireTool } from '../support/toolchains.js';
 
@@ -35,13 +35,6 @@ const hasPtxas = requireTool('ptxas', findPtxas());
 let dir: string;
 const path = (name: string): string => join(dir, name);
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (t) => out.push(t), err: (t) => err.push(t) };
-  const code = await runCli(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 /** Deterministic values that are exact in f16 (and so in f32), with a sign mix. */
 const values = (n: number, seed: number): number[] => Array.from({ length: n }, (_, i) => (((i * 37 + seed * 11) % 199) - 99) * 0.0625);

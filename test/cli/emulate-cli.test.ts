@@ -3,51 +3,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliIO } from '../../cli/tilekit.js';
+import { cli } from '../support/cli.js';
+import { elementwisePtx } from '../support/ptx-fixtures.js';
 
-const PTX = `.version 8.0
-.target sm_80
-.address_size 64
-.visible .entry axpy(.param .u64 x, .param .u64 y, .param .f32 a, .param .u32 n)
-{
-  .reg .pred %p<2>;
-  .reg .b32 %r<6>;
-  .reg .f32 %f<5>;
-  .reg .b64 %rd<8>;
-  ld.param.u64 %rd1, [x];
-  ld.param.u64 %rd2, [y];
-  ld.param.f32 %f1, [a];
-  ld.param.u32 %r1, [n];
-  mov.u32 %r2, %ctaid.x;
-  mov.u32 %r3, %ntid.x;
-  mov.u32 %r4, %tid.x;
-  mad.lo.s32 %r5, %r2, %r3, %r4;
-  setp.ge.u32 %p1, %r5, %r1;
-  @%p1 bra $L_end;
-  cvta.to.global.u64 %rd3, %rd1;
-  cvta.to.global.u64 %rd4, %rd2;
-  mul.wide.u32 %rd5, %r5, 4;
-  add.s64 %rd6, %rd3, %rd5;
-  add.s64 %rd7, %rd4, %rd5;
-  ld.global.f32 %f2, [%rd6];
-  ld.global.f32 %f3, [%rd7];
-  fma.rn.f32 %f4, %f2, %f1, %f3;
-  st.global.f32 [%rd7], %f4;
-$L_end:
-  ret;
-}
-`;
+const PTX = elementwisePtx('axpy', 'fma');
 
 let dir: string;
 const path = (n: string): string => join(dir, n);
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (t) => out.push(t), err: (t) => err.push(t) };
-  const code = await runCli(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tilekit-emulate-'));

@@ -1,38 +1,11 @@
 /** The emulator end to end on small hand-written PTX: arguments, memory, control flow, findings, statistics. */
 import { describe, expect, it } from 'vitest';
 import { emulate } from '../../runtime/emulator/emulate.js';
+import { PTX_HEADER, elementwisePtx } from '../support/ptx-fixtures.js';
 
-const HEADER = '.version 8.0\n.target sm_80\n.address_size 64\n';
+const HEADER = PTX_HEADER;
 
-const SCALE = `${HEADER}
-.visible .entry scale(.param .u64 x, .param .u64 y, .param .f32 s, .param .u32 n)
-{
-  .reg .pred %p<2>;
-  .reg .b32 %r<6>;
-  .reg .f32 %f<4>;
-  .reg .b64 %rd<8>;
-  ld.param.u64 %rd1, [x];
-  ld.param.u64 %rd2, [y];
-  ld.param.f32 %f1, [s];
-  ld.param.u32 %r1, [n];
-  mov.u32 %r2, %ctaid.x;
-  mov.u32 %r3, %ntid.x;
-  mov.u32 %r4, %tid.x;
-  mad.lo.s32 %r5, %r2, %r3, %r4;
-  setp.ge.u32 %p1, %r5, %r1;
-  @%p1 bra $L_end;
-  cvta.to.global.u64 %rd3, %rd1;
-  cvta.to.global.u64 %rd4, %rd2;
-  mul.wide.u32 %rd5, %r5, 4;
-  add.s64 %rd6, %rd3, %rd5;
-  add.s64 %rd7, %rd4, %rd5;
-  ld.global.f32 %f2, [%rd6];
-  mul.f32 %f3, %f2, %f1;
-  st.global.f32 [%rd7], %f3;
-$L_end:
-  ret;
-}
-`;
+const SCALE = elementwisePtx('scale', 'mul');
 
 describe('emulate', () => {
   it('runs a guarded elementwise kernel over a ragged grid', () => {
