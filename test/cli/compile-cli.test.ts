@@ -10,25 +10,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { cli } from '../support/cli.js';
 import { findPtxas } from '../../compiler/toolchain/ptxas.js';
 import { requireTool } from '../support/toolchains.js';
+import { ADD2, SCALE } from '../support/tile-fixtures.js';
 
-const SCALE = `kernel scale(x: f32[N], y: f32[N], s: f32)
-  tune { B in [128, 256]; WARPS in [4]; }
-  grid [cdiv(N, B)]
-{
-  let i = program_id(0) * B;
-  store(y[i : B], load(x[i : B]) * s);
-}
-`;
-
-const ADD2 = `kernel add2(a: f16[M, N], b: f16[M, N], c: f16[M, N])
-  tune { BM in [16, 32]; BN in [64]; WARPS in [4]; }
-  grid [cdiv(M, BM), cdiv(N, BN)]
-{
-  let m0 = program_id(0) * BM;
-  let n0 = program_id(1) * BN;
-  store(c[m0 : BM, n0 : BN], load(a[m0 : BM, n0 : BN]) + load(b[m0 : BM, n0 : BN]));
-}
-`;
 
 const hasPtxas = requireTool('ptxas', findPtxas());
 

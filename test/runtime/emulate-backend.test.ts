@@ -16,28 +16,11 @@ import type { AbiParam, CompiledPtx, NvidiaTarget } from '../../compiler/ptx/ker
 import { SourceText } from '../../dsl/source.js';
 import { parseArgs } from '../../runtime/args.js';
 import { EmulateBackendError, runOnEmulator } from '../../runtime/emulate-backend.js';
+import { ADD2, SCALE } from '../support/tile-fixtures.js';
 
 // ---------------------------------------------------------------------------------------------
 // Kernels and helpers
 
-const SCALE = `kernel scale(x: f32[N], y: f32[N], s: f32)
-  tune { B in [128, 256]; WARPS in [4]; }
-  grid [cdiv(N, B)]
-{
-  let i = program_id(0) * B;
-  store(y[i : B], load(x[i : B]) * s);
-}
-`;
-
-const ADD2 = `kernel add2(a: f16[M, N], b: f16[M, N], c: f16[M, N])
-  tune { BM in [16, 32]; BN in [64]; WARPS in [4]; }
-  grid [cdiv(M, BM), cdiv(N, BN)]
-{
-  let m0 = program_id(0) * BM;
-  let n0 = program_id(1) * BN;
-  store(c[m0 : BM, n0 : BN], load(a[m0 : BM, n0 : BN]) + load(b[m0 : BM, n0 : BN]));
-}
-`;
 
 /** The ABI's parameter order: tensors, then shape symbols, then strides, then scalars. */
 const PROBE = `kernel probe(a: f16[M, N], b: bool[K, M], o: i64[8], s: i32) grid [1] {
