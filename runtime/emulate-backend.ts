@@ -9,21 +9,15 @@
  * with NaN (as in `tilekit run`), which is passed as data, so an element the kernel never writes
  * comes back as NaN rather than as a sanitizer finding.
  */
-import { gridOf, type KernelArgs, type TensorArg } from '../compiler/interpreter.js';
-import { type IRKernel, rowMajorStrides } from '../compiler/ir.js';
-import type { AbiParam, CompiledPtx } from '../compiler/ptx/kernel-abi.js';
+import { gridOf, type KernelArgs } from '../compiler/interpreter.js';
+import type { IRKernel } from '../compiler/ir.js';
+import type { AbiParam } from '../compiler/kernel-abi.js';
+import type { CompiledPtx } from '../compiler/ptx/kernel-abi.js';
 import type { DType } from '../dsl/dtype.js';
 import { decodeBits, encodeBits } from '../dsl/float-rounding.js';
+import { AbiArgsError, abiValue, tensorArg } from './abi-args.js';
 import { emulate } from './emulator/emulate.js';
 import type { BufferDType, Dim3, EmuArg, EmuStats, Finding, ScalarType } from './emulator/types.js';
-
-/**
- * The arguments do not fit the compiled kernel (a parameter the ABI names has no argument, a dtype
- * the emulator cannot pass). The CLI reports it as a run-time failure of the kernel (exit 1).
- */
-export class EmulateBackendError extends Error {
-  override name = 'EmulateBackendError';
-}
 
 export interface EmulatorRun {
   /** The sanitizer's findings; empty for a clean run. */
@@ -62,53 +56,29 @@ const EMPTY_STATS: EmuStats = {
   global: { requests: 0, sectors: 0 },
 };
 
-
-function tensorArg(args: KernelArgs, name: string, what: string): TensorArg {
-  const t = args.get(name);
-  if (t === undefined || typeof t === 'number') throw new EmulateBackendError(`${what}: tensor argument '${name}' is missing`);
-  return t;
-}
-
-/** The size bound to a shape symbol: that axis of the first tensor parameter whose shape names it. */
-function dimValue(ir: IRKernel, args: KernelArgs, dim: string): number {
-  for (const p of ir.params) {
-    if (p.kind !== 'tensor') continue;
-    const axis = p.dims.indexOf(dim);
-    if (axis >= 0) return tensorArg(args, p.name, `shape symbol '${dim}'`).shape[axis]!;
-  }
-  throw new EmulateBackendError(`shape symbol '${dim}' is a kernel parameter, but no tensor of kernel '${ir.name}' has it in its shape`);
-}
-
 /** One emulator argument for one ABI parameter. */
 function emuArg(p: AbiParam, ir: IRKernel, args: KernelArgs): EmuArg {
+  const v = abiValue(p, ir, args);
+  if ('tensor' in v) {
+    const dtype = BUFFER_DTYPE[v.param.dtype];
+    if (!isByteCoded(v.param.dtype)) return { type: 'ptr', dtype, data: v.tensor.data };
+    // bool as 0/1 bytes; fp8 as its bit pattern (NaN included, so unwritten elements stay visible).
+    return { type: 'ptr', dtype, data: Array.from(v.tensor.data, (x) => encodeBits(v.param.dtype, x)) };
+  }
   switch (p.kind) {
-    case 'tensor': {
-      const t = tensorArg(args, p.tensor, `parameter '${p.name}'`);
-      if (t.dtype !== p.dtype) throw new EmulateBackendError(`parameter '${p.name}': tensor '${p.tensor}' is ${t.dtype}, but the kernel was compiled for ${p.dtype}`);
-      const dtype = BUFFER_DTYPE[p.dtype];
-      if (!isByteCoded(p.dtype)) return { type: 'ptr', dtype, data: t.data };
-      // bool as 0/1 bytes; fp8 as its bit pattern (NaN included, so unwritten elements stay visible).
-      return { type: 'ptr', dtype, data: Array.from(t.data, (x) => encodeBits(p.dtype, x)) };
-    }
     case 'dim':
-      return { type: 'u32', value: dimValue(ir, args, p.dim) };
-    case 'stride': {
-      const t = tensorArg(args, p.tensor, `parameter '${p.name}'`);
-      const strides = rowMajorStrides(t.shape);
-      if (!Number.isInteger(p.axis) || p.axis < 0 || p.axis >= strides.length) {
-        throw new EmulateBackendError(`parameter '${p.name}': axis ${p.axis} of tensor '${p.tensor}', which has rank ${t.shape.length}`);
-      }
-      return { type: 'u64', value: strides[p.axis]! };
-    }
+      return { type: 'u32', value: v.value };
+    case 'stride':
+      return { type: 'u64', value: v.value };
     case 'scalar': {
-      const v = args.get(p.name);
-      if (typeof v !== 'number') throw new EmulateBackendError(`parameter '${p.name}': scalar argument '${p.name}' is missing`);
       const type = SCALAR_TYPE[p.dtype];
       if (type === undefined) {
-        throw new EmulateBackendError(`parameter '${p.name}': ${p.dtype} scalars cannot be passed to the emulator (it takes f32, i32 and i64 scalars)`);
+        throw new AbiArgsError(`parameter '${p.name}': ${p.dtype} scalars cannot be passed to the emulator (it takes f32, i32 and i64 scalars)`);
       }
-      return { type, value: v };
+      return { type, value: v.value };
     }
+    case 'tensor':
+      throw new Error('unreachable: tensor values carry a TensorArg');
   }
 }
 
@@ -121,7 +91,7 @@ function fromBuffer(dtype: DType, x: number | bigint): number {
 /**
  * Runs `compiled` (built from `ir`) in the emulator over the grid `ir`'s `grid` clause computes for
  * `args`, with the sanitizer on, and writes every tensor buffer back into its TensorArg.
- * Throws EmulateBackendError when the arguments do not fit, and the emulator's
+ * Throws AbiArgsError when the arguments do not fit, and the emulator's
  * EmulatorInputError when it cannot run the PTX (an unsupported instruction, too much shared memory).
  */
 export function runOnEmulator(compiled: CompiledPtx, ir: IRKernel, args: KernelArgs, opts: { maxSteps?: number } = {}): EmulatorRun {

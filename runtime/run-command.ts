@@ -12,7 +12,8 @@ import { gridOf, interpret, InterpretError } from '../compiler/interpreter.js';
 import type { NvidiaTarget } from '../compiler/ptx/kernel-abi.js';
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, type CliIO } from '../dsl/cli-io.js';
 import { formatJson, formatOutputs, parseArgs, type OutputFile } from './args.js';
-import { EmulateBackendError, runOnEmulator } from './emulate-backend.js';
+import { AbiArgsError } from './abi-args.js';
+import { runOnEmulator } from './emulate-backend.js';
 import { EXIT_FINDINGS } from './emulator/emulate-command.js';
 import { formatFinding } from './emulator/findings.js';
 import { EmulatorInputError, type Finding } from './emulator/types.js';
@@ -95,7 +96,7 @@ export async function runCommand(file: string, opts: RunOptions, io: CliIO): Pro
       threadInstructions = run.stats.threadInstructions;
     } catch (e) {
       // The arguments do not fit the compiled kernel, or the emulator cannot run its PTX.
-      if (!(e instanceof EmulateBackendError || e instanceof EmulatorInputError || e instanceof InterpretError)) throw e;
+      if (!(e instanceof AbiArgsError || e instanceof EmulatorInputError || e instanceof InterpretError)) throw e;
       io.err(`error: kernel '${ir.name}' failed on the emulator (${target}): ${e.message}`);
       return EXIT_ERRORS;
     }

@@ -17,7 +17,7 @@ import { error } from '../../dsl/diagnostic.js';
 import type { DType } from '../../dsl/dtype.js';
 import type { Span } from '../../dsl/span.js';
 import type { AccessIndex, Block, IRKernel, Op, TileValue } from '../ir.js';
-import type { AbiParam } from './kernel-abi.js';
+import type { AbiParam } from '../kernel-abi.js';
 import { BLOCKED_VEC, type Layout, SCALAR, collapse, isPow2, removeAxis, replicationMask, sliceLayout, vectorRuns } from './layout.js';
 import { CHEAP_OPS, type Placements, placeValues } from './natural-layouts.js';
 import { opOperands as opOperandsOf } from '../ir.js';

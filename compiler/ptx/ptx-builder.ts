@@ -5,7 +5,8 @@
  */
 import type { Span } from '../../dsl/span.js';
 import type { SourceText } from '../../dsl/source.js';
-import type { NvidiaTarget, SpanLines } from './kernel-abi.js';
+import type { SpanLines } from '../kernel-abi.js';
+import type { NvidiaTarget } from './kernel-abi.js';
 
 /** Register classes: one PTX declaration (`.reg .f32 %f<N>;`) each. */
 export type RegClass = 'pred' | 'b16' | 'b32' | 'b64' | 'f32';

@@ -12,10 +12,12 @@ import type { CliIO } from '../../cli/tilekit.js';
 import { buildKernelIR } from '../../compiler/compile.js';
 import { interpret, type KernelArgs, type TensorArg } from '../../compiler/interpreter.js';
 import type { IRKernel } from '../../compiler/ir.js';
-import type { AbiParam, CompiledPtx, NvidiaTarget } from '../../compiler/ptx/kernel-abi.js';
+import type { AbiParam } from '../../compiler/kernel-abi.js';
+import type { CompiledPtx, NvidiaTarget } from '../../compiler/ptx/kernel-abi.js';
 import { SourceText } from '../../dsl/source.js';
 import { parseArgs } from '../../runtime/args.js';
-import { EmulateBackendError, runOnEmulator } from '../../runtime/emulate-backend.js';
+import { AbiArgsError } from '../../runtime/abi-args.js';
+import { runOnEmulator } from '../../runtime/emulate-backend.js';
 import { ADD2, SCALE } from '../support/tile-fixtures.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -251,11 +253,11 @@ $L_end:
     expect(run.stats.threadInstructions).toBe(0);
   });
 
-  it('arguments the emulator cannot pass are an EmulateBackendError naming the parameter', () => {
+  it('arguments the emulator cannot pass are an AbiArgsError naming the parameter', () => {
     const ir = build(SCALE, { B: '128' });
     const args = argsFor(ir, { x: { dtype: 'f32', shape: [10], data: values(10, 5) }, y: { dtype: 'f32', shape: [10] }, s: 2 });
     const f16Scalar: CompiledPtx = { ...scalePtx(128), params: [...SCALE_PARAMS.slice(0, 3), { kind: 'scalar', name: 's', dtype: 'f16' }] };
-    expect(() => runOnEmulator(f16Scalar, ir, args)).toThrow(EmulateBackendError);
+    expect(() => runOnEmulator(f16Scalar, ir, args)).toThrow(AbiArgsError);
     expect(() => runOnEmulator(f16Scalar, ir, args)).toThrow(/parameter 's': f16 scalars/);
     const missing: CompiledPtx = { ...scalePtx(128), params: [{ kind: 'tensor', name: 'z', tensor: 'z', dtype: 'f32' }, ...SCALE_PARAMS.slice(1)] };
     expect(() => runOnEmulator(missing, ir, args)).toThrow(/tensor argument 'z' is missing/);
