@@ -17,7 +17,8 @@ import { buildFromFile, type KernelOptions } from './ir-command.js';
 import type { IRKernel } from './ir.js';
 import { compilePtx } from './ptx/compile-ptx.js';
 import type { CompiledPtx, NvidiaTarget } from './ptx/kernel-abi.js';
-import { assemble, ToolchainError, ToolchainMissingError, type ResourceReport } from './toolchain/ptxas.js';
+import { ToolchainError, ToolchainMissingError } from './toolchain/errors.js';
+import { assemble, type ResourceReport } from './toolchain/ptxas.js';
 
 /** The targets the NVIDIA backend generates code for. */
 export const NVIDIA_TARGETS: readonly NvidiaTarget[] = ['sm_80', 'sm_90a'];

@@ -2,15 +2,16 @@
  * The ptxas wrapper: finds NVIDIA's PTX assembler, runs it on PTX text, and turns its `-v` resource
  * report and its error messages into values (docs/toolchains.md, "## ptxas").
  *
- * This is one of the two places in compiler/ that start processes (with clang, later); everything
- * here is async and never goes through a shell, so PTX text and paths need no escaping.
+ * One of the two places in compiler/ that start processes (with clang.ts); everything here is async
+ * and never goes through a shell, so PTX text and paths need no escaping. The error classes are in
+ * errors.ts, shared with clang.ts.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, statSync } from 'node:fs';
-import { mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { ToolchainError, ToolchainMissingError } from './errors.js';
+import { isExecutableFile, keepFailedRun, runTool, shellQuote } from './process.js';
 
 // ---------------------------------------------------------------------------------------------
 // Finding ptxas
@@ -24,16 +25,6 @@ const DEFAULT_CUDA = '/usr/local/cuda';
 const PTXAS_HINT =
   'Install the CUDA toolkit (https://developer.nvidia.com/cuda-downloads; ptxas is in its bin/ folder) ' +
   'and put its bin/ on PATH or set CUDA_HOME, or set TILEKIT_PTXAS to the path of a ptxas executable.';
-
-function isExecutableFile(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** One place findPtxas looks, in order; `path` is absent where the variable naming it is unset. */
 export interface PtxasCandidate {
@@ -73,19 +64,6 @@ export function findPtxas(env: NodeJS.ProcessEnv = process.env, defaultCuda = DE
   if (env.TILEKIT_PTXAS) return env.TILEKIT_PTXAS;
   for (const c of ptxasCandidates(env, defaultCuda)) if (c.source !== 'TILEKIT_PTXAS' && c.path !== undefined && isExecutableFile(c.path)) return c.path;
   return undefined;
-}
-
-/** A required external tool is not installed (or not where it was said to be). */
-export class ToolchainMissingError extends Error {
-  constructor(
-    readonly tool: string,
-    /** Where it was looked for, in order, as readable lines. */
-    readonly searched: readonly string[],
-    readonly hint: string,
-  ) {
-    super(`${tool} not found. Looked at:\n${searched.map((s) => `  ${s}`).join('\n')}\n${hint}`);
-    this.name = 'ToolchainMissingError';
-  }
 }
 
 /** findPtxas's answer, or a ToolchainMissingError saying where it looked and how to get ptxas. */
@@ -266,88 +244,6 @@ export function parsePtxasDiagnostics(text: string): PtxasDiagnostic[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Failures
-
-/** An external tool ran and failed (non-zero exit, killed, timed out, or no output). */
-export class ToolchainError extends Error {
-  readonly tool: string;
-  /** null when the process was killed (timeout) instead of exiting. */
-  readonly exitCode: number | null;
-  readonly stderr: string;
-  /** A shell command that reproduces the failure; the files it names are kept on disk. */
-  readonly command: string;
-  readonly timedOut: boolean;
-  readonly diagnostics: readonly PtxasDiagnostic[];
-  /** The kept input file the command names. */
-  readonly ptxPath?: string;
-  /** 1-based line of the first PTX error ptxas located, and that line's text. */
-  readonly ptxLine?: number;
-  readonly ptxText?: string;
-  /** 1-based column of the token the message quotes ('near …', 'Unknown symbol …'), when on that line. */
-  readonly ptxColumn?: number;
-  readonly ptxToken?: string;
-
-  constructor(init: {
-    tool: string;
-    summary: string;
-    exitCode: number | null;
-    stderr: string;
-    command: string;
-    timedOut?: boolean;
-    diagnostics?: readonly PtxasDiagnostic[];
-    ptxPath?: string;
-    ptxLine?: number;
-    ptxText?: string;
-    ptxColumn?: number;
-    ptxToken?: string;
-  }) {
-    super(`${init.summary}\n  reproduce: ${init.command}`);
-    this.name = 'ToolchainError';
-    this.tool = init.tool;
-    this.exitCode = init.exitCode;
-    this.stderr = init.stderr;
-    this.command = init.command;
-    this.timedOut = init.timedOut ?? false;
-    this.diagnostics = init.diagnostics ?? [];
-    if (init.ptxPath !== undefined) this.ptxPath = init.ptxPath;
-    if (init.ptxLine !== undefined) this.ptxLine = init.ptxLine;
-    if (init.ptxText !== undefined) this.ptxText = init.ptxText;
-    if (init.ptxColumn !== undefined) this.ptxColumn = init.ptxColumn;
-    if (init.ptxToken !== undefined) this.ptxToken = init.ptxToken;
-  }
-
-  /**
-   * The error as the CLI shows it, in the shape of formatDiagnostic:
-   *
-   *   error: ptxas failed (exit 255): Unknown modifier '.parm'
-   *     --> /tmp/tilekit-ptxas-…/kernel.ptx:40:2
-   *      |
-   *   40 |     ld.parm.u32     %r39, [gemm_mma_param_5];
-   *      |     ^^^^^
-   *      = reproduce: /usr/local/bin/ptxas -arch=sm_80 …
-   */
-  format(): string {
-    const head = `error: ${this.message.split('\n')[0]}`;
-    if (this.ptxLine === undefined || this.ptxText === undefined) return `${head}\n  = reproduce: ${this.command}`;
-    const gutter = String(this.ptxLine).length;
-    const pad = ' '.repeat(gutter);
-    const col = this.ptxColumn ?? 1;
-    const caretLen = this.ptxToken?.length ?? Math.max(1, this.ptxText.trimEnd().length - col + 1);
-    return [
-      head,
-      `${pad}--> ${this.ptxPath ?? 'ptx'}:${this.ptxLine}:${col}`,
-      `${pad} |`,
-      `${this.ptxLine} | ${this.ptxText}`,
-      // Keep tabs under tabs (PTX from nvcc is tab-indented) so the caret lines up.
-      `${pad} | ${this.ptxText.slice(0, col - 1).replace(/[^\t]/g, ' ')}${'^'.repeat(caretLen)}`,
-      // ptxas's parser names the token where it gave up, one past a missing `;`.
-      ...(/Parsing error near/.test(this.message) ? [`${pad} = note: a syntax error is reported at the token after the mistake (a missing ';' shows on the next line)`] : []),
-      `${pad} = reproduce: ${this.command}`,
-    ].join('\n');
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Running ptxas
 
 export interface AssembleOptions {
@@ -382,70 +278,6 @@ export interface PtxasResult {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
-
-/** POSIX-shell quoting, only where needed, so the command stays readable. */
-function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_\/.=:,+@%-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-interface RunOutcome {
-  stdout: string;
-  stderr: string;
-  exitCode: number | null;
-  timedOut: boolean;
-  /** errno of a failed start (ENOENT, EACCES) or of a stdio overflow. */
-  errorCode?: string;
-  errorMessage?: string;
-}
-
-function run(file: string, args: readonly string[], timeoutMs: number): Promise<RunOutcome> {
-  return new Promise((resolve) => {
-    let settled = false;
-    let partialStderr = '';
-    const child = execFile(file, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, windowsHide: true }, (err, stdout, stderr) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (err === null) return resolve({ stdout, stderr, exitCode: 0, timedOut: false });
-      if (typeof err.code === 'number') return resolve({ stdout, stderr, exitCode: err.code, timedOut: false });
-      resolve({ stdout, stderr, exitCode: null, timedOut: false, errorCode: typeof err.code === 'string' ? err.code : 'ESIGNAL', errorMessage: err.message });
-    });
-    child.stderr?.on('data', (d: string | Buffer) => (partialStderr += String(d)));
-    // Our own timer, not execFile's `timeout`: that one waits for the pipes to close, and a wrapper
-    // script's orphaned children (a `sleep`, a ptxas not started with exec) can hold them open.
-    const timer = setTimeout(() => {
-      if (settled) return;
-      settled = true;
-      child.kill('SIGKILL');
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      resolve({ stdout: '', stderr: partialStderr, exitCode: null, timedOut: true });
-    }, timeoutMs);
-  });
-}
-
-/**
- * Moves a failed run's folder to the stable `tilekit-ptxas-<hash>` name the error's command names.
- * The hash covers the PTX and every option, so an existing folder of that name (an earlier or
- * concurrent failure) holds the same input and reproduces the same failure: reuse it.
- */
-async function keepFailedRun(runDir: string, hash: string): Promise<string> {
-  const kept = join(tmpdir(), `tilekit-ptxas-${hash}`);
-  try {
-    await rename(runDir, kept);
-    return kept;
-  } catch {
-    try {
-      if ((await stat(join(kept, 'kernel.ptx'))).isFile()) {
-        await rm(runDir, { recursive: true, force: true });
-        return kept;
-      }
-    } catch {
-      // fall through: keep the private folder
-    }
-    return runDir;
-  }
-}
 
 /** 1-based column and text of the first quoted token of `message` found on `lineText`. */
 function locateToken(message: string, lineText: string): { column: number; token: string } | undefined {
@@ -492,7 +324,7 @@ export async function assemble(ptx: string, opts: AssembleOptions): Promise<Ptxa
 
   await writeFile(join(runDir, 'kernel.ptx'), ptx);
   const t0 = performance.now();
-  const r = await run(ptxas, argsIn(runDir), timeoutMs);
+  const r = await runTool(ptxas, argsIn(runDir), timeoutMs);
   const ms = performance.now() - t0;
 
   if (r.errorCode === 'ENOENT' || r.errorCode === 'EACCES') {
@@ -511,7 +343,7 @@ export async function assemble(ptx: string, opts: AssembleOptions): Promise<Ptxa
   const printed = r.stdout + r.stderr;
 
   if (r.exitCode !== 0 || cubin === undefined || cubin.length === 0) {
-    const kept = await keepFailedRun(runDir, hash);
+    const kept = await keepFailedRun(runDir, `tilekit-ptxas-${hash}`, 'kernel.ptx');
     const stderr = r.stderr.split(runDir).join(kept); // messages name the kept file, not the moved one
     const diagnostics = parsePtxasDiagnostics(stderr);
     const located = diagnostics.find((d) => d.severity !== 'warning' && d.line !== undefined);
@@ -535,10 +367,14 @@ export async function assemble(ptx: string, opts: AssembleOptions): Promise<Ptxa
       command: commandIn(kept),
       timedOut: r.timedOut,
       diagnostics,
-      ptxPath: join(kept, 'kernel.ptx'),
-      ...(ptxLine !== undefined ? { ptxLine } : {}),
-      ...(ptxText !== undefined ? { ptxText } : {}),
-      ...(token !== undefined ? { ptxColumn: token.column, ptxToken: token.token } : {}),
+      inputPath: join(kept, 'kernel.ptx'),
+      ...(ptxLine !== undefined ? { file: join(kept, 'kernel.ptx'), line: ptxLine } : {}),
+      ...(ptxText !== undefined ? { lineText: ptxText } : {}),
+      ...(token !== undefined ? { column: token.column, token: token.token } : {}),
+      // ptxas's parser names the token where it gave up, one past a missing `;`.
+      ...(ptxLine !== undefined && because !== undefined && /Parsing error near/.test(because)
+        ? { notes: ["a syntax error is reported at the token after the mistake (a missing ';' shows on the next line)"] }
+        : {}),
     });
   }
 
@@ -553,7 +389,7 @@ export async function assemble(ptx: string, opts: AssembleOptions): Promise<Ptxa
 /** The ptxas release, e.g. `13.0.88`, from `ptxas --version` ("Cuda compilation tools, release 13.0, V13.0.88"). */
 export async function ptxasVersion(path?: string): Promise<string> {
   const ptxas = resolvePtxas(path);
-  const r = await run(ptxas, ['--version'], 10_000);
+  const r = await runTool(ptxas, ['--version'], 10_000);
   if (r.exitCode !== 0) {
     throw new ToolchainError({
       tool: 'ptxas',

@@ -15,10 +15,9 @@ import {
   ptxasCandidates,
   ptxasVersion,
   requirePtxas,
-  ToolchainError,
-  ToolchainMissingError,
   type ResourceReport,
 } from '../../compiler/toolchain/ptxas.js';
+import { ToolchainError, ToolchainMissingError } from '../../compiler/toolchain/errors.js';
 import { requireTool } from '../support/toolchains.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -325,7 +324,7 @@ describe('running a tool that misbehaves (fake ptxas scripts)', () => {
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(err).toBeInstanceOf(ToolchainError);
     const te = err as ToolchainError;
-    keptDirs.add(dirname(te.ptxPath!));
+    keptDirs.add(dirname(te.inputPath!));
     expect(te.timedOut).toBe(true);
     expect(te.exitCode).toBeNull();
     expect(te.message).toMatch(/timed out after 300 ms/);
@@ -336,7 +335,7 @@ describe('running a tool that misbehaves (fake ptxas scripts)', () => {
     const lazy = fakeTool(join(scratch, 'lazy'), 'exit 0');
     const err = await assemble('// nothing\n', { arch: 'sm_80', ptxasPath: lazy }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ToolchainError);
-    keptDirs.add(dirname((err as ToolchainError).ptxPath!));
+    keptDirs.add(dirname((err as ToolchainError).inputPath!));
     expect((err as ToolchainError).message).toMatch(/wrote no cubin/);
   });
 
@@ -391,7 +390,7 @@ async function failure(p: Promise<unknown>): Promise<ToolchainError> {
   );
   expect(e).toBeInstanceOf(ToolchainError);
   const te = e as ToolchainError;
-  if (te.ptxPath !== undefined) keptDirs.add(dirname(te.ptxPath));
+  if (te.inputPath !== undefined) keptDirs.add(dirname(te.inputPath));
   return te;
 }
 
@@ -445,16 +444,16 @@ describe('assemble (runs ptxas)', () => {
     const e = await failure(assemble(bad, { arch: 'sm_80' }));
     expect(e.tool).toBe('ptxas');
     expect(e.exitCode).not.toBe(0);
-    expect(e.ptxLine).toBe(line);
-    expect(e.ptxText).toContain('ld.parm.u32');
-    expect(e.ptxToken).toBe('.parm');
-    expect(e.ptxText!.slice(e.ptxColumn! - 1)).toMatch(/^\.parm/);
+    expect(e.line).toBe(line);
+    expect(e.lineText).toContain('ld.parm.u32');
+    expect(e.token).toBe('.parm');
+    expect(e.lineText!.slice(e.column! - 1)).toMatch(/^\.parm/);
     expect(e.message).toContain("Unknown modifier '.parm'");
     expect(e.stderr).toContain(`kernel.ptx, line ${line}; error`);
-    expect(e.format()).toContain(`${line} | ${e.ptxText}`);
+    expect(e.format()).toContain(`${line} | ${e.lineText}`);
     expect(e.format()).toMatch(/\n\s+\|\s+\^{5}\n/);
     // The kept input reproduces the failure from a shell.
-    expect(readFileSync(e.ptxPath!, 'utf8')).toBe(bad);
+    expect(readFileSync(e.inputPath!, 'utf8')).toBe(bad);
     let shellErr = '';
     expect(() => {
       try {
@@ -467,7 +466,7 @@ describe('assemble (runs ptxas)', () => {
     expect(shellErr).toContain(`line ${line}; error   : Unknown modifier '.parm'`);
     // The same input fails into the same folder: repeated failures don't pile up.
     const again = await failure(assemble(bad, { arch: 'sm_80' }));
-    expect(again.ptxPath).toBe(e.ptxPath);
+    expect(again.inputPath).toBe(e.inputPath);
   });
 
   it.skipIf(!have)('a missing `;` is reported at the next token, i.e. on the following line', async () => {
@@ -475,14 +474,14 @@ describe('assemble (runs ptxas)', () => {
     const bad = editLine(GEMM_PTX, line, (l) => l.replace(/;\s*$/, ''));
     const e = await failure(assemble(bad, { arch: 'sm_80' }));
     expect(e.message).toMatch(/Parsing error near '[^']+': syntax error/);
-    expect(e.ptxLine).toBe(line + 1);
-    expect(e.ptxText).toBe(GEMM_PTX.split('\n')[line]);
+    expect(e.line).toBe(line + 1);
+    expect(e.lineText).toBe(GEMM_PTX.split('\n')[line]);
     expect(() => execSync(e.command, { stdio: 'pipe' })).toThrow();
   });
 
   it.skipIf(!have)('an unknown arch fails without a PTX line', async () => {
     const e = await failure(assemble(GEMM_PTX, { arch: 'sm_99' }));
-    expect(e.ptxLine).toBeUndefined();
+    expect(e.line).toBeUndefined();
     expect(e.message).toContain("Value 'sm_99' is not defined");
   });
 });
