@@ -120,7 +120,7 @@ for (let i = 0; i < 3; i++) {
   nvccTimes.push(time(() => execFileSync('nvcc', ['-O3', '-ptx', '-arch=sm_80', 'bench/cuda/gemm_mma.cu', '-o', '/tmp/tilekit-bench-nvcc.ptx'], { cwd: root, stdio: 'ignore' })));
 }
 const coldCompile = [];
-for (let i = 0; i < 3; i++) coldCompile.push(run(['bin/tilekit.js', 'compile', 'kernels/gemm.tile', '--target', 'sm_80', '--no-ptxas', '-o', '/tmp']));
+for (let i = 0; i < 3; i++) coldCompile.push(run(['bin/tilekit.js', 'compile', 'kernels/gemm.tile', '--target', 'sm_80', '--no-assemble', '-o', '/tmp']));
 const gemmSrc = new SourceText(gemmPath, readFileSync(gemmPath, 'utf8'));
 const gemmPtx = compilePtx(buildKernelIR(gemmSrc, 'gemm', new Map()).ir, 'sm_80', gemmSrc).compiled.ptx;
 const ptxasTimes = [];
@@ -185,7 +185,7 @@ ${compileRows.map((r) => `| ${r.name} | ${r.configs} | ${ms(r.med)} ms | ${ms(r.
 
 | step, one GEMM configuration | median of 3 |
 |---|---|
-| cold \`tilekit compile kernels/gemm.tile --target sm_80 --no-ptxas\` (process start included) | ${ms(median(coldCompile))} ms |
+| cold \`tilekit compile kernels/gemm.tile --target sm_80 --no-assemble\` (process start included) | ${ms(median(coldCompile))} ms |
 | ptxas -O3 on the emitted PTX | ${ms(median(ptxasTimes))} ms |
 
 ## Not measured yet

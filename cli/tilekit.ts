@@ -58,21 +58,26 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
 
   addKernelFlags(program.command('run').description('run one kernel on the arguments in a JSON file').argument('<file>', 'a .tile or .ts file'))
     .option('-b, --backend <name>', 'interpret, emulate, hip-cpu or gpu', 'interpret')
-    .option('--target <arch>', 'the PTX target of --backend emulate: sm_80 (default) or sm_90a')
+    .option('--target <arch>', 'emulate: sm_80 (default) or sm_90a; hip-cpu: gfx942 (default) or gfx90a')
+    .option('--mfma <size>', 'hip-cpu: MFMA instruction size, 16 (default) or 32')
     .requiredOption('--args <ARGS.json>', 'the arguments: tensors and scalars')
     .requiredOption('--out <OUT.json>', 'where every tensor is written after the run')
-    .action(async (file: string, flags: KernelFlags & { backend: string; target?: string; args: string; out: string }) => {
+    .action(async (file: string, flags: KernelFlags & { backend: string; target?: string; mfma?: string; args: string; out: string }) => {
       const { runCommand } = await import('../runtime/run-command.js');
       code = await runCommand(file, flags, io);
     });
 
   addKernelFlags(
-    program.command('compile').description('compile one kernel to PTX and assemble it with ptxas (.ptx, .cubin, .json)').argument('<file>', 'a .tile or .ts file'),
+    program
+      .command('compile')
+      .description('compile one kernel: PTX assembled by ptxas (.ptx, .cubin, .json) or HIP compiled by clang-19 (.hip, .hsaco, .s, .json)')
+      .argument('<file>', 'a .tile or .ts file'),
   )
-    .requiredOption('--target <arch>', 'sm_80 or sm_90a')
-    .option('-o, --out-dir <dir>', 'where <kernel>.<target>.ptx, .cubin and .json are written', '.')
-    .option('--no-ptxas', 'write only the .ptx (do not assemble it)')
-    .action(async (file: string, flags: KernelFlags & { target: string; outDir: string; ptxas: boolean }) => {
+    .requiredOption('--target <arch>', 'sm_80, sm_90a (NVIDIA) or gfx942, gfx90a (AMD)')
+    .option('-o, --out-dir <dir>', 'where <kernel>.<target>.* are written', '.')
+    .option('--no-assemble', 'write only the .ptx or .hip (do not run ptxas or clang)')
+    .option('--mfma <size>', 'AMD: MFMA instruction size, 16 (16x16x16, default) or 32 (32x32x8)')
+    .action(async (file: string, flags: KernelFlags & { target: string; outDir: string; assemble: boolean; mfma?: string }) => {
       const { compileCommand } = await import('../compiler/compile-command.js');
       code = await compileCommand(file, flags, io);
     });

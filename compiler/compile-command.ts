@@ -1,10 +1,14 @@
 /**
- * `tilekit compile FILE --target sm_80|sm_90a [-o DIR]`: builds one kernel in one configuration,
- * generates PTX for the target, assembles it with ptxas and writes
- * `DIR/<kernel>.<target>.ptx`, `.cubin` and `.json` (the launch contract of
- * compiler/ptx/kernel-abi.ts without the PTX text, the configuration and ptxas's resource report).
+ * `tilekit compile FILE --target sm_80|sm_90a|gfx942|gfx90a [-o DIR]`: builds one kernel in one
+ * configuration and generates code for the target:
+ * - NVIDIA: PTX, assembled with ptxas: `DIR/<kernel>.<target>.ptx`, `.cubin` and `.json` (the
+ *   launch contract of compiler/ptx/kernel-abi.ts without the PTX text, the configuration and
+ *   ptxas's resource report);
+ * - AMD: HIP C++, compiled with clang-19: `.hip`, `.hsaco` (the ELF code object), `.s` (the
+ *   assembly) and `.json` (compiler/hip/kernel-abi.ts without the source, clang's report).
  *
- * Also the shared step "IR → PTX with diagnostics printed" that `tilekit run --backend emulate` uses.
+ * Also the shared steps "IR → PTX / HIP with diagnostics printed" that `tilekit run --backend
+ * emulate` and `--backend hip-cpu` use.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,9 +19,13 @@ import { parseProgram } from '../dsl/parser.js';
 import type { SourceText } from '../dsl/source.js';
 import { buildFromFile, type KernelOptions } from './ir-command.js';
 import type { IRKernel } from './ir.js';
+import { AMD_TARGETS, compileHip, DEFAULT_MFMA } from './hip/compile-hip.js';
+import type { AmdTarget, CompiledHip } from './hip/kernel-abi.js';
+import type { MfmaSize } from './hip/mfma-layout.js';
 import { compilePtx } from './ptx/compile-ptx.js';
 import type { CompiledPtx, NvidiaTarget } from './ptx/kernel-abi.js';
 import { ToolchainError, ToolchainMissingError } from './toolchain/errors.js';
+import { type AmdResourceReport, buildCodeObject } from './toolchain/clang.js';
 import { assemble, type ResourceReport } from './toolchain/ptxas.js';
 
 /** The targets the NVIDIA backend generates code for. */
@@ -25,11 +33,25 @@ export const NVIDIA_TARGETS: readonly NvidiaTarget[] = ['sm_80', 'sm_90a'];
 
 export const DEFAULT_TARGET: NvidiaTarget = 'sm_80';
 
+export type Target = NvidiaTarget | AmdTarget;
+
+export function isAmdTarget(t: Target): t is AmdTarget {
+  return (AMD_TARGETS as readonly string[]).includes(t);
+}
+
 /** `--target` text → a target, or the usage error to print (exit 2). */
-export function parseTarget(text: string): NvidiaTarget | { error: string } {
+export function parseTarget(text: string): Target | { error: string } {
   const t = text.trim();
-  const found = NVIDIA_TARGETS.find((n) => n === t);
-  return found ?? { error: `--target: unknown target '${text}': expected one of ${NVIDIA_TARGETS.join(', ')}` };
+  const all: readonly Target[] = [...NVIDIA_TARGETS, ...AMD_TARGETS];
+  return all.find((n) => n === t) ?? { error: `--target: unknown target '${text}': expected one of ${all.join(', ')}` };
+}
+
+/** `--mfma` text → an MFMA size, or the usage error to print. */
+export function parseMfma(text: string | undefined): MfmaSize | undefined | { error: string } {
+  if (text === undefined) return undefined;
+  if (text.trim() === '16') return 16;
+  if (text.trim() === '32') return 32;
+  return { error: `--mfma: expected 16 (16x16x16 MFMA) or 32 (32x32x8 MFMA), got '${text}'` };
 }
 
 /**
@@ -68,6 +90,18 @@ export async function compileToPtx(file: string, ir: IRKernel, target: NvidiaTar
   return { compiled };
 }
 
+/** The same for HIP on an AMD target. */
+export async function compileToHip(file: string, ir: IRKernel, target: AmdTarget, mfma: MfmaSize | undefined, io: CliIO): Promise<{ compiled: CompiledHip } | { exit: number }> {
+  const source = await kernelSource(file, ir.name);
+  const { compiled, diagnostics } = compileHip(ir, target, { ...(mfma ? { mfma } : {}), ...(source ? { source } : {}) });
+  reportCodegenDiagnostics(io, source, diagnostics);
+  if (!compiled || hasErrors(diagnostics)) {
+    if (!hasErrors(diagnostics)) io.err(`error: kernel '${ir.name}' could not be compiled for ${target}`);
+    return { exit: EXIT_ERRORS };
+  }
+  return { compiled };
+}
+
 /** `name [K=V,...]`, as the run and compile summaries print a kernel. */
 export function kernelLabel(ir: IRKernel): string {
   const config = Object.entries(ir.config)
@@ -77,12 +111,14 @@ export function kernelLabel(ir: IRKernel): string {
 }
 
 export interface CompileOptions extends KernelOptions {
-  /** `sm_80` or `sm_90a` (required). */
+  /** `sm_80`, `sm_90a`, `gfx942` or `gfx90a` (required). */
   target: string;
   /** Output folder; default `.`. Created when missing. */
   outDir?: string;
-  /** false (`--no-ptxas`): write only the .ptx. */
-  ptxas?: boolean;
+  /** false (`--no-assemble`): write only the .ptx or .hip. */
+  assemble?: boolean;
+  /** AMD: the MFMA size, `16` or `32`. */
+  mfma?: string;
 }
 
 /** What `<kernel>.<target>.json` holds. */
@@ -111,22 +147,48 @@ function resourceLine(ir: IRKernel, compiled: CompiledPtx, r: ResourceReport | u
   );
 }
 
+/** What `<kernel>.<target>.json` holds for an AMD target. */
+export interface CompiledHipManifest extends Omit<CompiledHip, 'source'> {
+  readonly kernel: string;
+  readonly config: IRKernel['config'];
+  readonly mfma: MfmaSize;
+  /** clang's report for the kernel. */
+  readonly resources: AmdResourceReport | null;
+  readonly clang: { readonly ms: number; readonly warnings: readonly string[] };
+}
+
+function amdResourceLine(ir: IRKernel, compiled: CompiledHip, r: AmdResourceReport | undefined, ms: number): string {
+  const head = `${kernelLabel(ir)} for ${compiled.target}:`;
+  const threads = `${compiled.threads} threads`;
+  if (r === undefined) return `${head} clang reported no resources for '${compiled.entry}'; ${threads}, ${compiled.ldsBytes} bytes LDS; clang ${ms.toFixed(0)} ms`;
+  const scratch = r.scratchBytes === 0 ? 'no scratch' : `scratch ${r.scratchBytes} bytes/lane (${r.vgprSpills} VGPR spills)`;
+  return (
+    `${head} ${plural(r.vgprs, 'VGPR')} + ${plural(r.agprs, 'AGPR')}, ${plural(r.sgprs, 'SGPR')}, ${scratch}, ` +
+    `LDS ${r.ldsBytes} bytes, occupancy ${r.occupancyWavesPerSimd} waves/SIMD, ${threads}; clang ${ms.toFixed(0)} ms`
+  );
+}
+
 export async function compileCommand(file: string, opts: CompileOptions, io: CliIO): Promise<number> {
   const target = parseTarget(opts.target);
   if (typeof target !== 'string') {
     io.err(`error: ${target.error}`);
     return EXIT_USAGE;
   }
+  const mfma = parseMfma(opts.mfma);
+  if (typeof mfma === 'object') {
+    io.err(`error: ${mfma.error}`);
+    return EXIT_USAGE;
+  }
+  if (mfma !== undefined && !isAmdTarget(target)) {
+    io.err(`error: --mfma applies to AMD targets (${AMD_TARGETS.join(', ')}), not to ${target}`);
+    return EXIT_USAGE;
+  }
   const built = await buildFromFile(file, opts, io);
   if ('exit' in built) return built.exit;
   const { ir } = built;
-  const result = await compileToPtx(file, ir, target, io);
-  if ('exit' in result) return result.exit;
-  const { compiled } = result;
 
   const dir = opts.outDir ?? '.';
   const base = join(dir, `${ir.name}.${target}`);
-  const ptxPath = `${base}.ptx`;
   const write = async (path: string, data: string | Uint8Array): Promise<boolean> => {
     try {
       await mkdir(dir, { recursive: true });
@@ -137,8 +199,14 @@ export async function compileCommand(file: string, opts: CompileOptions, io: Cli
       return false;
     }
   };
+  if (isAmdTarget(target)) return compileAmd(file, ir, target, mfma, opts, base, write, io);
+
+  const result = await compileToPtx(file, ir, target, io);
+  if ('exit' in result) return result.exit;
+  const { compiled } = result;
+  const ptxPath = `${base}.ptx`;
   if (!(await write(ptxPath, compiled.ptx))) return EXIT_USAGE;
-  if (opts.ptxas === false) {
+  if (opts.assemble === false) {
     io.out(`${kernelLabel(ir)} for ${target}: ${compiled.threads} threads, ${compiled.dynamicSmem} bytes dynamic shared memory; wrote ${ptxPath}`);
     return EXIT_OK;
   }
@@ -149,7 +217,7 @@ export async function compileCommand(file: string, opts: CompileOptions, io: Cli
   } catch (e) {
     if (e instanceof ToolchainMissingError) {
       io.err(`error: ${e.message}`);
-      io.err(`(the PTX is in ${ptxPath}; --no-ptxas writes only the PTX)`);
+      io.err(`(the PTX is in ${ptxPath}; --no-assemble writes only the PTX)`);
       return EXIT_ERRORS;
     }
     if (e instanceof ToolchainError) {
@@ -176,5 +244,61 @@ export async function compileCommand(file: string, opts: CompileOptions, io: Cli
 
   io.out(resourceLine(ir, compiled, report, assembled.ms));
   io.out(`wrote ${ptxPath}, ${base}.cubin, ${base}.json`);
+  return EXIT_OK;
+}
+
+/** The AMD half of `compile`: HIP source, then clang's code object, assembly and report. */
+async function compileAmd(
+  file: string,
+  ir: IRKernel,
+  target: AmdTarget,
+  mfma: MfmaSize | undefined,
+  opts: CompileOptions,
+  base: string,
+  write: (path: string, data: string | Uint8Array) => Promise<boolean>,
+  io: CliIO,
+): Promise<number> {
+  const result = await compileToHip(file, ir, target, mfma, io);
+  if ('exit' in result) return result.exit;
+  const { compiled } = result;
+  const hipPath = `${base}.hip`;
+  if (!(await write(hipPath, compiled.source))) return EXIT_USAGE;
+  if (opts.assemble === false) {
+    io.out(`${kernelLabel(ir)} for ${target}: ${compiled.threads} threads, ${compiled.ldsBytes} bytes LDS; wrote ${hipPath}`);
+    return EXIT_OK;
+  }
+  let built;
+  try {
+    built = await buildCodeObject(compiled.source, { arch: target, fileName: `${ir.name}.${target}.hip` });
+  } catch (e) {
+    if (e instanceof ToolchainMissingError) {
+      io.err(`error: ${e.message}`);
+      io.err(`(the HIP source is in ${hipPath}; --no-assemble writes only the source)`);
+      return EXIT_ERRORS;
+    }
+    if (e instanceof ToolchainError) {
+      // HIP that clang rejects (other than for a target limit) is a code-generator bug.
+      io.err(e.format());
+      io.err(`(the HIP source is also in ${hipPath})`);
+      return EXIT_ERRORS;
+    }
+    throw e;
+  }
+  for (const w of built.warnings) io.err(`warning: clang: ${w}`);
+  const report = built.report.find((r) => r.kernel === compiled.entry) ?? built.report[0];
+  const { source: _source, ...contract } = compiled;
+  const manifest: CompiledHipManifest = {
+    kernel: ir.name,
+    ...contract,
+    config: ir.config,
+    mfma: mfma ?? DEFAULT_MFMA,
+    resources: report ?? null,
+    clang: { ms: built.ms, warnings: built.warnings },
+  };
+  if (!(await write(`${base}.hsaco`, built.codeObject ?? new Uint8Array()))) return EXIT_USAGE;
+  if (!(await write(`${base}.s`, built.assembly ?? ''))) return EXIT_USAGE;
+  if (!(await write(`${base}.json`, `${JSON.stringify(manifest, null, 2)}\n`))) return EXIT_USAGE;
+  io.out(amdResourceLine(ir, compiled, report, built.ms));
+  io.out(`wrote ${hipPath}, ${base}.hsaco, ${base}.s, ${base}.json`);
   return EXIT_OK;
 }

@@ -2,18 +2,21 @@
  * `tilekit run FILE --backend B --args ARGS.json --out OUT.json`: builds one kernel, runs it on
  * the arguments in ARGS.json and writes every tensor to OUT.json (runtime/args.ts has the format).
  *
- * Backends: `interpret` (the reference interpreter) and `emulate` (compiled to PTX for `--target`,
- * run in the PTX emulator with the sanitizer on; findings exit 3, as in `tilekit emulate`).
+ * Backends: `interpret` (the reference interpreter), `emulate` (compiled to PTX for `--target`,
+ * run in the PTX emulator with the sanitizer on; findings exit 3, as in `tilekit emulate`) and
+ * `hip-cpu` (compiled to HIP for an AMD `--target`, built for the host by clang++ and run with
+ * real threads: runtime/hip-cpu/).
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { compileToPtx, DEFAULT_TARGET, kernelLabel, parseTarget } from '../compiler/compile-command.js';
+import { compileToHip, compileToPtx, DEFAULT_TARGET, isAmdTarget, kernelLabel, NVIDIA_TARGETS, parseMfma, parseTarget, type Target } from '../compiler/compile-command.js';
+import { AMD_TARGETS } from '../compiler/hip/compile-hip.js';
 import { buildFromFile, type KernelOptions } from '../compiler/ir-command.js';
 import { gridOf, interpret, InterpretError } from '../compiler/interpreter.js';
-import type { NvidiaTarget } from '../compiler/ptx/kernel-abi.js';
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, type CliIO } from '../dsl/cli-io.js';
 import { formatJson, formatOutputs, parseArgs, type OutputFile } from './args.js';
 import { AbiArgsError } from './abi-args.js';
 import { runOnEmulator } from './emulate-backend.js';
+import { HipCpuError, runOnHipCpu } from './hip-cpu/hip-cpu-backend.js';
 import { EXIT_FINDINGS } from './emulator/emulate-command.js';
 import { formatFinding } from './emulator/findings.js';
 import { EmulatorInputError, type Finding } from './emulator/types.js';
@@ -22,7 +25,7 @@ import { EmulatorInputError, type Finding } from './emulator/types.js';
 export const BACKENDS: Readonly<Record<string, { available: true } | { available: false; comesWith: string }>> = {
   interpret: { available: true },
   emulate: { available: true },
-  'hip-cpu': { available: false, comesWith: 'the HIP CPU harness' },
+  'hip-cpu': { available: true },
   gpu: { available: false, comesWith: 'the native GPU addon' },
 };
 
@@ -30,8 +33,10 @@ export const DEFAULT_BACKEND = 'interpret';
 
 export interface RunOptions extends KernelOptions {
   backend?: string;
-  /** `sm_80` (default) or `sm_90a`: the PTX target of `--backend emulate`. */
+  /** `--backend emulate`: `sm_80` (default) or `sm_90a`; `--backend hip-cpu`: `gfx942` (default) or `gfx90a`. */
   target?: string;
+  /** `--backend hip-cpu`: the MFMA size, `16` or `32`. */
+  mfma?: string;
   /** Path of ARGS.json. */
   args: string;
   /** Path OUT.json is written to. */
@@ -49,18 +54,28 @@ export async function runCommand(file: string, opts: RunOptions, io: CliIO): Pro
     io.err(`error: backend '${backend}' is not available yet: it comes with ${b.comesWith}`);
     return EXIT_USAGE;
   }
-  let target: NvidiaTarget = DEFAULT_TARGET;
+  const compiledFor = backend === 'emulate' || backend === 'hip-cpu';
+  let target: Target = backend === 'hip-cpu' ? 'gfx942' : DEFAULT_TARGET;
   if (opts.target !== undefined) {
     const t = parseTarget(opts.target);
     if (typeof t !== 'string') {
       io.err(`error: ${t.error}`);
       return EXIT_USAGE;
     }
-    if (backend !== 'emulate') {
-      io.err(`error: --target applies to --backend emulate only, not to '${backend}'`);
+    if (!compiledFor) {
+      io.err(`error: --target applies to --backend emulate and hip-cpu only, not to '${backend}'`);
+      return EXIT_USAGE;
+    }
+    if (isAmdTarget(t) !== (backend === 'hip-cpu')) {
+      io.err(`error: --target ${t} does not fit --backend ${backend}: emulate runs NVIDIA targets (${NVIDIA_TARGETS.join(', ')}), hip-cpu AMD ones (${AMD_TARGETS.join(', ')})`);
       return EXIT_USAGE;
     }
     target = t;
+  }
+  const mfma = parseMfma(opts.mfma);
+  if (typeof mfma === 'object' || (mfma !== undefined && backend !== 'hip-cpu')) {
+    io.err(`error: ${typeof mfma === 'object' ? mfma.error : `--mfma applies to --backend hip-cpu only, not to '${backend}'`}`);
+    return EXIT_USAGE;
   }
 
   let json: unknown;
@@ -85,44 +100,50 @@ export async function runCommand(file: string, opts: RunOptions, io: CliIO): Pro
   let grid: number[];
   let findings: Finding[] | undefined;
   let threadInstructions = 0;
-  const compiled = backend === 'emulate' ? await compileToPtx(file, ir, target, io) : undefined;
+  const compiled =
+    backend === 'emulate' && !isAmdTarget(target)
+      ? await compileToPtx(file, ir, target, io)
+      : backend === 'hip-cpu' && isAmdTarget(target)
+        ? await compileToHip(file, ir, target, mfma, io)
+        : undefined;
   if (compiled !== undefined && 'exit' in compiled) return compiled.exit;
   const start = performance.now();
-  if (compiled !== undefined) {
-    try {
+  try {
+    if (compiled !== undefined && 'ptx' in compiled.compiled) {
       const run = runOnEmulator(compiled.compiled, ir, parsed.args);
       grid = run.grid;
       findings = run.findings;
       threadInstructions = run.stats.threadInstructions;
-    } catch (e) {
-      // The arguments do not fit the compiled kernel, or the emulator cannot run its PTX.
-      if (!(e instanceof AbiArgsError || e instanceof EmulatorInputError || e instanceof InterpretError)) throw e;
-      io.err(`error: kernel '${ir.name}' failed on the emulator (${target}): ${e.message}`);
-      return EXIT_ERRORS;
-    }
-  } else {
-    try {
+    } else if (compiled !== undefined && 'source' in compiled.compiled) {
+      grid = (await runOnHipCpu(compiled.compiled, ir, parsed.args)).grid;
+    } else {
       grid = gridOf(ir, parsed.args);
       interpret(ir, parsed.args);
-    } catch (e) {
-      // Only the interpreter's own failures are the kernel's fault; anything else is a tilekit bug.
-      if (!(e instanceof InterpretError)) throw e;
-      io.err(`error: kernel '${ir.name}' failed at run time: ${e.message}`);
+    }
+  } catch (e) {
+    // The arguments do not fit the compiled kernel, the emulator cannot run its PTX, the HIP harness
+    // cannot build or run it, or the interpreter stops the kernel: the kernel's failure, not tilekit's.
+    if (e instanceof HipCpuError && e.kind === 'toolchain') {
+      io.err(`error: ${e.message}`);
       return EXIT_ERRORS;
     }
+    if (!(e instanceof AbiArgsError || e instanceof EmulatorInputError || e instanceof InterpretError || e instanceof HipCpuError)) throw e;
+    io.err(`error: kernel '${ir.name}' failed ${compiled ? `on ${backend} (${target})` : 'at run time'}: ${e.message}`);
+    return EXIT_ERRORS;
   }
   const elapsed = performance.now() - start;
 
   const formatted = formatOutputs(parsed.args, ir.params, { backend, config: ir.config });
-  const output: OutputFile & { target?: NvidiaTarget; findings?: Finding[] } =
-    findings === undefined ? formatted : { outputs: formatted.outputs, backend, target, config: formatted.config, findings };
+  const output: OutputFile & { target?: Target; findings?: Finding[] } = !compiled
+    ? formatted
+    : { outputs: formatted.outputs, backend, target, config: formatted.config, ...(findings ? { findings } : {}) };
   try {
     await writeFile(opts.out, `${formatJson(output)}\n`);
   } catch (e) {
     io.err(`error: cannot write ${opts.out}: ${e instanceof Error ? e.message : String(e)}`);
     return EXIT_USAGE;
   }
-  const where = findings === undefined ? backend : `${backend} (${target})`;
+  const where = compiled ? `${backend} (${target})` : backend;
   const summary = `${kernelLabel(ir)}: grid [${grid.join(', ')}] ran on ${where} in ${elapsed.toFixed(2)} ms`;
   if (findings === undefined) {
     io.out(`${summary}; wrote ${opts.out}`);

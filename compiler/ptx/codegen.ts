@@ -2,7 +2,7 @@
  * Tile IR → PTX for sm_80 and sm_90a (the mma.sync path).
  *
  * Anchored ops (loads, stores, dots, reductions, loops, ifs) are emitted in program order, each
- * value in the placement natural-layouts.ts chose. Cheap ops (constants, arange, elementwise)
+ * value in the placement compiler/placement.ts chose. Cheap ops (constants, arange, elementwise)
  * are emitted where they are used, in the layout the user needs, and cached per scope — so a
  * broadcast never moves data and a mask is computed in the registers it masks.
  *
@@ -18,8 +18,8 @@ import type { DType } from '../../dsl/dtype.js';
 import type { Span } from '../../dsl/span.js';
 import type { AccessIndex, Block, IRKernel, Op, TileValue } from '../ir.js';
 import type { AbiParam } from '../kernel-abi.js';
-import { BLOCKED_VEC, type Layout, SCALAR, collapse, isPow2, removeAxis, replicationMask, sliceLayout, vectorRuns } from './layout.js';
-import { CHEAP_OPS, type Placements, placeValues } from './natural-layouts.js';
+import { BLOCKED_VEC, type Layout, NVIDIA_LANE_BITS, SCALAR, collapse, isPow2, mmaLayout, removeAxis, replicationMask, sliceLayout, vectorRuns } from '../layout.js';
+import { CHEAP_OPS, type Placements, placeValues } from '../placement.js';
 import { opOperands as opOperandsOf } from '../ir.js';
 import { PtxBuilder, type Reg, type RegClass } from './ptx-builder.js';
 
@@ -159,7 +159,7 @@ class Codegen {
     private readonly warps: number,
   ) {
     this.threads = warps * 32;
-    this.place = placeValues(k, warps);
+    this.place = placeValues(k, { threads: this.threads, laneBits: NVIDIA_LANE_BITS, dotLayout: (M, N) => mmaLayout(M, N, warps) });
   }
 
   run(): CodegenResult {

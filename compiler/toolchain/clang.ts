@@ -424,7 +424,7 @@ function describe(d: ClangDiagnostic, dir: string): string {
 
 export type HipEmit = 'object' | 'assembly';
 
-export interface CompileHipOptions {
+export interface BuildCodeObjectOptions {
   /** `--offload-arch=`: `gfx942` (MI300), `gfx90a` (MI200), or any target ID clang knows. */
   readonly arch: AmdArch;
   /** `-O<n>`, 0–3. Default 3. */
@@ -446,7 +446,7 @@ export interface CompileHipOptions {
   readonly fileName?: string;
 }
 
-export interface HipCompileResult {
+export interface CodeObjectResult {
   /** The ELF code object (`e_machine` EM_AMDGPU), when `emit` includes 'object'. */
   readonly codeObject?: Buffer;
   /** The AMDGPU assembly, when `emit` includes 'assembly'. */
@@ -483,7 +483,7 @@ function deviceArgs(arch: string, optLevel: number): string[] {
  * linker is missing, ToolchainError when a compile fails or times out (the source is then kept on
  * disk and `command` reproduces the failure).
  */
-export async function compileHip(source: string, opts: CompileHipOptions): Promise<HipCompileResult> {
+export async function buildCodeObject(source: string, opts: BuildCodeObjectOptions): Promise<CodeObjectResult> {
   const optLevel = opts.optLevel ?? 3;
   if (!Number.isInteger(optLevel) || optLevel < 0 || optLevel > 3) throw new RangeError(`optLevel must be 0, 1, 2 or 3, got ${optLevel}`);
   const emit = opts.emit ?? ['object', 'assembly'];

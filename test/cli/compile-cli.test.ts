@@ -101,10 +101,10 @@ describe('tilekit compile', () => {
     expect(await readFile(join(out, 'add2.sm_90a.ptx'), 'utf8')).toMatch(/\.target\s+sm_90a/);
   });
 
-  it('--no-ptxas writes only the .ptx (ptxas is not needed)', async () => {
+  it('--no-assemble writes only the .ptx (ptxas is not needed)', async () => {
     vi.stubEnv('TILEKIT_PTXAS', path('no-such-ptxas'));
     const out = path('out-noptxas');
-    const r = await cli('compile', path('scale.tile'), '--target', 'sm_80', '--no-ptxas', '-o', out);
+    const r = await cli('compile', path('scale.tile'), '--target', 'sm_80', '--no-assemble', '-o', out);
     expect(r.code, r.err).toBe(0);
     expect(await readdir(out)).toEqual(['scale.sm_80.ptx']);
     expect(r.out).toContain(join(out, 'scale.sm_80.ptx'));
@@ -144,14 +144,14 @@ describe('tilekit compile', () => {
   });
 
   it('errors in the kernel exit 1 (no such kernel, a rejected --config value)', async () => {
-    expect((await cli('compile', path('scale.tile'), '--kernel', 'nope', '--target', 'sm_80', '--no-ptxas', '-o', path('o1'))).code).toBe(1);
-    expect((await cli('compile', path('scale.tile'), '--config', 'B=100', '--target', 'sm_80', '--no-ptxas', '-o', path('o2'))).code).toBe(1);
+    expect((await cli('compile', path('scale.tile'), '--kernel', 'nope', '--target', 'sm_80', '--no-assemble', '-o', path('o1'))).code).toBe(1);
+    expect((await cli('compile', path('scale.tile'), '--config', 'B=100', '--target', 'sm_80', '--no-assemble', '-o', path('o2'))).code).toBe(1);
   });
 
   it('compile --help lists its flags', async () => {
     const r = await cli('compile', '--help');
     expect(r.code).toBe(0);
-    for (const f of ['--target', '--out-dir', '--no-ptxas', '--config', '--const', '--kernel']) expect(r.out).toContain(f);
+    for (const f of ['--target', '--out-dir', '--no-assemble', '--config', '--const', '--kernel']) expect(r.out).toContain(f);
   });
 });
 

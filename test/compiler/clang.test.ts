@@ -11,7 +11,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import {
   clangCandidates,
   clangVersion,
-  compileHip,
+  buildCodeObject,
   findClang,
   findLld,
   parseAmdgpuMetadata,
@@ -520,9 +520,9 @@ describe('finding clang and its linker', () => {
     );
   });
 
-  it('compileHip with TILEKIT_CLANG=/nonexistent rejects with ToolchainMissingError', async () => {
+  it('buildCodeObject with TILEKIT_CLANG=/nonexistent rejects with ToolchainMissingError', async () => {
     vi.stubEnv('TILEKIT_CLANG', '/nonexistent');
-    const p = compileHip('', { arch: 'gfx942' });
+    const p = buildCodeObject('', { arch: 'gfx942' });
     await expect(p).rejects.toBeInstanceOf(ToolchainMissingError);
     await expect(p).rejects.toThrow(/apt-get install clang-19 lld-19/);
   });
@@ -551,19 +551,19 @@ describe('finding clang and its linker', () => {
   it('emitting assembly only does not need the linker', async () => {
     // A clang that "compiles" by writing a file where -o says; it has no linker.
     const asmOnly = fakeTool(join(scratch, 'asm-only'), 'clang', 'while [ "$1" != "-o" ]; do shift; done\nprintf "\\t.text\\n" > "$2"');
-    const r = await compileHip('', { arch: 'gfx942', clangPath: asmOnly, emit: ['assembly'] });
+    const r = await buildCodeObject('', { arch: 'gfx942', clangPath: asmOnly, emit: ['assembly'] });
     expect(r.assembly).toBe('\t.text\n');
     expect(r.codeObject).toBeUndefined();
     expect(r.report).toEqual([]);
-    await expect(compileHip('', { arch: 'gfx942', clangPath: asmOnly })).rejects.toThrow(/lld not found/);
+    await expect(buildCodeObject('', { arch: 'gfx942', clangPath: asmOnly })).rejects.toThrow(/lld not found/);
   });
 
   it('rejects bad options before starting anything', async () => {
-    await expect(compileHip('', { arch: 'gfx942', optLevel: 4 })).rejects.toThrow(RangeError);
-    await expect(compileHip('', { arch: 'gfx942', emit: ['ptx' as 'object'] })).rejects.toThrow(/emit/);
-    await expect(compileHip('', { arch: 'gfx942', fileName: '../k.hip' })).rejects.toThrow(/fileName/);
-    await expect(compileHip('', { arch: 'gfx942', fileName: 'kernel.s' })).rejects.toThrow(/fileName/);
-    await expect(compileHip('', { arch: 'gfx942', defines: { 'A=B': '1' } })).rejects.toThrow(/not a macro name/);
+    await expect(buildCodeObject('', { arch: 'gfx942', optLevel: 4 })).rejects.toThrow(RangeError);
+    await expect(buildCodeObject('', { arch: 'gfx942', emit: ['ptx' as 'object'] })).rejects.toThrow(/emit/);
+    await expect(buildCodeObject('', { arch: 'gfx942', fileName: '../k.hip' })).rejects.toThrow(/fileName/);
+    await expect(buildCodeObject('', { arch: 'gfx942', fileName: 'kernel.s' })).rejects.toThrow(/fileName/);
+    await expect(buildCodeObject('', { arch: 'gfx942', defines: { 'A=B': '1' } })).rejects.toThrow(/not a macro name/);
   });
 });
 
@@ -640,7 +640,7 @@ function shellFails(command: string): string {
   throw new Error(`expected to fail: ${command}`);
 }
 
-describe('compileHip (runs clang)', () => {
+describe('buildCodeObject (runs clang)', () => {
   const clang = findClang();
   const have = requireTool('clang-19', clang) && requireTool('lld (for clang-19)', clang !== undefined && findLld(clang) !== undefined);
 
@@ -649,7 +649,7 @@ describe('compileHip (runs clang)', () => {
   });
 
   it.skipIf(!have)('the sample kernel for gfx942 and gfx90a: an AMDGPU ELF, assembly, and its report', async () => {
-    const [r942, r90a] = await Promise.all([compileHip(SAMPLE, { arch: 'gfx942' }), compileHip(SAMPLE, { arch: 'gfx90a' })]);
+    const [r942, r90a] = await Promise.all([buildCodeObject(SAMPLE, { arch: 'gfx942' }), buildCodeObject(SAMPLE, { arch: 'gfx90a' })]);
     for (const [r, arch] of [
       [r942, 'gfx942'],
       [r90a, 'gfx90a'],
@@ -670,7 +670,7 @@ describe('compileHip (runs clang)', () => {
       expect(existsSync(dirname(r.command.split(' ').at(-1)!))).toBe(false);
     }
     // -fuse-cuid=none: the same source gives the same bytes from another temp folder.
-    const again = await compileHip(SAMPLE, { arch: 'gfx942', emit: ['object'] });
+    const again = await buildCodeObject(SAMPLE, { arch: 'gfx942', emit: ['object'] });
     expect(again.assembly).toBeUndefined();
     expect(again.report).toEqual(r942.report);
     expect(again.codeObject!.equals(r942.codeObject!)).toBe(true);
@@ -678,13 +678,13 @@ describe('compileHip (runs clang)', () => {
 
   it.skipIf(!have)('defines reach the source', async () => {
     const src = SAMPLE.replace('float lds[256]', 'float lds[N]');
-    const r = await compileHip(src, { arch: 'gfx942', defines: { N: '512' }, emit: ['assembly'] });
+    const r = await buildCodeObject(src, { arch: 'gfx942', defines: { N: '512' }, emit: ['assembly'] });
     expect(r.report[0]!.ldsBytes).toBe(2048);
   });
 
   it.skipIf(!have)('scratch and spills show in the report; the remarks agree with the metadata', async () => {
     const remarks = ['-Rpass-analysis=kernel-resource-usage'];
-    const [s, sp] = await Promise.all([compileHip(SCRATCH, { arch: 'gfx942', extraArgs: remarks, emit: [] }), compileHip(SPILL, { arch: 'gfx90a', extraArgs: remarks, emit: [] })]);
+    const [s, sp] = await Promise.all([buildCodeObject(SCRATCH, { arch: 'gfx942', extraArgs: remarks, emit: [] }), buildCodeObject(SPILL, { arch: 'gfx90a', extraArgs: remarks, emit: [] })]);
     expect(s.report[0]!.scratchBytes).toBeGreaterThanOrEqual(1024); // the float[256]
     expect(sp.report[0]!.vgprSpills).toBeGreaterThan(0);
     expect(sp.report[0]!.scratchBytes).toBeGreaterThan(0);
@@ -699,12 +699,12 @@ describe('compileHip (runs clang)', () => {
   });
 
   it.skipIf(!have)('warnings are returned, naming the file by its name', async () => {
-    const r = await compileHip(`${SAMPLE}int host_only(int x) { }\n`, { arch: 'gfx942', emit: ['assembly'] });
+    const r = await buildCodeObject(`${SAMPLE}int host_only(int x) { }\n`, { arch: 'gfx942', emit: ['assembly'] });
     expect(r.warnings).toEqual([`kernel.hip:${lineOf(SAMPLE, 'c[t] = lds') + 2}:24: non-void function does not return a value [-Wreturn-type]`]);
   });
 
   it.skipIf(!have)("too much LDS: ToolchainError with clang's message and a command that reproduces it", async () => {
-    const e = await failure(compileHip(TOO_MUCH_LDS, { arch: 'gfx942' }));
+    const e = await failure(buildCodeObject(TOO_MUCH_LDS, { arch: 'gfx942' }));
     expect(e.tool).toBe('clang');
     expect(e.exitCode).toBe(1);
     expect(e.message).toContain("local memory (80000) exceeds limit (65536) in 'k'");
@@ -714,13 +714,13 @@ describe('compileHip (runs clang)', () => {
     expect(readFileSync(e.inputPath!, 'utf8')).toBe(TOO_MUCH_LDS);
     expect(shellFails(e.command)).toContain('local memory (80000) exceeds limit (65536)');
     // The same input fails into the same folder.
-    const again = await failure(compileHip(TOO_MUCH_LDS, { arch: 'gfx942' }));
+    const again = await failure(buildCodeObject(TOO_MUCH_LDS, { arch: 'gfx942' }));
     expect(again.inputPath).toBe(e.inputPath);
   });
 
   it.skipIf(!have)('a syntax error: file, line and column, the line, the marker, and the count of the rest', async () => {
     const src = `${PRELUDE}extern "C" __global__ void syn(float* c) {\n  int t = __builtin_amdgcn_workitem_id_x()\n  c[t] = t;\n  undeclared_thing(t);\n}\n`;
-    const e = await failure(compileHip(src, { arch: 'gfx942' }));
+    const e = await failure(buildCodeObject(src, { arch: 'gfx942' }));
     const line = lineOf(src, 'int t =');
     expect(e.message).toMatch(new RegExp(`^clang failed \\(exit 1\\): expected ';' at end of declaration \\(kernel\\.hip:${line}:43\\) \\(and 1 more error\\)`));
     expect([e.line, e.column]).toEqual([line, 43]);
@@ -732,7 +732,7 @@ describe('compileHip (runs clang)', () => {
 
   it.skipIf(!have)('through #line, the error names the .tile file and line clang reported', async () => {
     const src = `${PRELUDE}#line 12 "attention.tile"\nextern "C" __global__ void syn(float* c) {\n  int t = __builtin_amdgcn_workitem_id_x();\n  c[t] = t + nope;\n}\n`;
-    const e = await failure(compileHip(src, { arch: 'gfx90a' }));
+    const e = await failure(buildCodeObject(src, { arch: 'gfx90a' }));
     expect([e.file, e.line, e.column]).toEqual(['attention.tile', 14, 14]);
     expect(e.lineText).toBe('  c[t] = t + nope;');
     expect(e.format()).toContain('--> attention.tile:14:14');
@@ -741,7 +741,7 @@ describe('compileHip (runs clang)', () => {
   });
 
   it.skipIf(!have)('a compile that outlives timeoutMs is killed: ToolchainError, timedOut', async () => {
-    const e = await failure(compileHip(SAMPLE, { arch: 'gfx942', timeoutMs: 1 }));
+    const e = await failure(buildCodeObject(SAMPLE, { arch: 'gfx942', timeoutMs: 1 }));
     expect(e.timedOut).toBe(true);
     expect(e.exitCode).toBeNull();
     expect(e.message).toMatch(/timed out after 1 ms/);

@@ -1,10 +1,11 @@
 /**
- * Distributed layouts: how a tile's elements are spread over the threads of a CTA and their
- * registers. Every layout has the same form — the coordinate of register `i` of a thread along
+ * Distributed layouts: how a tile's elements are spread over the threads of a block (CTA or
+ * workgroup) and their registers. Shared by both backends: a lane is one of `2^laneBits` threads
+ * of a warp (32 on NVIDIA) or wavefront (64 on AMD). Every layout has the same form — the coordinate of register `i` of a thread along
  * axis `a` is `base[a](thread) + offsets[a][i]`, where `base[a]` sums bit fields of the lane and
  * warp index — so elementwise ops, loads, stores, broadcasts and reductions are written once for
  * all of them:
- * - `mma`: the accumulator of `mma.sync` m16n8 (warps tiled wm × wn over the tile; per 16×8
+ * - `mma`: the accumulator of `mma.sync` m16n8 (NVIDIA; compiler/hip/mfma-layout.ts has AMD's) (warps tiled wm × wn over the tile; per 16×8
  *   fragment, lane (g = lane/4, t = lane%4) holds rows g and g+8, columns 2t and 2t+1);
  * - `blocked`: consecutive threads own consecutive elements along the last axis (coalesced);
  * - slices and collapses of either (a reduction's result, a broadcast's source);
@@ -19,6 +20,20 @@ export interface BaseTerm {
   readonly scale: number;
 }
 
+/**
+ * The warp grid of a matrix-instruction accumulator: wm × wn warps over an M × N tile, each with
+ * mt × nt fragments. `mfma`: the fragment edge of an AMD MFMA layout (absent for mma.sync m16n8).
+ */
+export interface MmaGrid {
+  readonly M: number;
+  readonly N: number;
+  readonly wm: number;
+  readonly wn: number;
+  readonly mt: number;
+  readonly nt: number;
+  readonly mfma?: 16 | 32;
+}
+
 export interface Layout {
   readonly key: string;
   readonly shape: readonly number[];
@@ -28,7 +43,7 @@ export interface Layout {
   /** base[axis]: the terms summed into the thread's base coordinate. */
   readonly base: readonly (readonly BaseTerm[])[];
   /** For mma layouts: the warp grid and fragment counts, which dot lowering needs. */
-  readonly mma?: { readonly M: number; readonly N: number; readonly wm: number; readonly wn: number; readonly mt: number; readonly nt: number };
+  readonly mma?: MmaGrid;
 }
 
 function log2(n: number): number {
@@ -43,7 +58,7 @@ function keyOf(shape: readonly number[], offsets: readonly (readonly number[])[]
   return JSON.stringify([shape, offsets, base]);
 }
 
-function make(shape: readonly number[], offsets: number[][], base: BaseTerm[][], mma?: Layout['mma']): Layout {
+export function make(shape: readonly number[], offsets: number[][], base: BaseTerm[][], mma?: Layout['mma']): Layout {
   const l: Layout = { key: keyOf(shape, offsets, base), shape, nregs: offsets[0]?.length ?? 1, offsets, base };
   return mma ? { ...l, mma } : l;
 }
@@ -82,13 +97,16 @@ export function mmaLayout(M: number, N: number, warps: number): Layout | undefin
   return make([M, N], [rows, cols], [rowBase, colBase], { M, N, wm, wn, mt, nt });
 }
 
-/** Terms for thread-index bits [lo, lo + bits) of tid = warp·32 + lane, scaled. */
-function tidBits(lo: number, bits: number, scale: number): BaseTerm[] {
+/** log2 of the lanes per warp on NVIDIA (32); AMD wavefronts pass 6 (64 lanes). */
+export const NVIDIA_LANE_BITS = 5;
+
+/** Terms for thread-index bits [lo, lo + bits) of tid = warp·2^laneBits + lane, scaled. */
+function tidBits(lo: number, bits: number, scale: number, laneBits: number): BaseTerm[] {
   const terms: BaseTerm[] = [];
-  const laneEnd = Math.min(lo + bits, 5);
-  if (lo < 5 && laneEnd > lo) terms.push({ from: 'lane', shift: lo, bits: laneEnd - lo, scale });
-  const wLo = Math.max(lo, 5);
-  if (lo + bits > wLo) terms.push({ from: 'warp', shift: wLo - 5, bits: lo + bits - wLo, scale: scale * 2 ** (wLo - lo) });
+  const laneEnd = Math.min(lo + bits, laneBits);
+  if (lo < laneBits && laneEnd > lo) terms.push({ from: 'lane', shift: lo, bits: laneEnd - lo, scale });
+  const wLo = Math.max(lo, laneBits);
+  if (lo + bits > wLo) terms.push({ from: 'warp', shift: wLo - laneBits, bits: lo + bits - wLo, scale: scale * 2 ** (wLo - lo) });
   return terms;
 }
 
@@ -100,7 +118,7 @@ export const BLOCKED_VEC = 4;
  * contiguous elements (so a load or store can be one vector access), then over the axis before;
  * what is left repeats. Tile sizes must be powers of two.
  */
-export function blockedLayout(shape: readonly number[], threads: number): Layout | undefined {
+export function blockedLayout(shape: readonly number[], threads: number, laneBits = NVIDIA_LANE_BITS): Layout | undefined {
   if (shape.length === 0) return SCALAR;
   if (shape.length > 2 || !shape.every(isPow2)) return undefined;
   const C = shape[shape.length - 1]!;
@@ -110,7 +128,7 @@ export function blockedLayout(shape: readonly number[], threads: number): Layout
   // Column offsets of a thread's registers: runs of `vec`, `tc · vec` apart.
   const colOffsets: number[] = [];
   for (let k = 0; k < kc; k++) for (let e = 0; e < vec; e++) colOffsets.push(k * tc * vec + e);
-  const colBase = tidBits(0, log2(tc), vec);
+  const colBase = tidBits(0, log2(tc), vec, laneBits);
   if (shape.length === 1) return make([C], [colOffsets], [colBase]);
   const R = shape[0]!;
   const tr = Math.min(R, threads / tc);
@@ -123,7 +141,7 @@ export function blockedLayout(shape: readonly number[], threads: number): Layout
       cols.push(c);
     }
   }
-  return make([R, C], [rows, cols], [tidBits(log2(tc), log2(tr), 1), colBase]);
+  return make([R, C], [rows, cols], [tidBits(log2(tc), log2(tr), 1, laneBits), colBase]);
 }
 
 /**
@@ -193,11 +211,11 @@ export function sliceLayout(l: Layout, axis: number): { layout: Layout; regMap: 
 }
 
 /** Thread-index bits that no axis uses: threads differing only there hold the same elements. */
-export function replicationMask(l: Layout, threads: number): number {
+export function replicationMask(l: Layout, threads: number, laneBits = NVIDIA_LANE_BITS): number {
   let used = 0;
   for (const terms of l.base) {
     for (const t of terms) {
-      const lo = t.from === 'lane' ? t.shift : t.shift + 5;
+      const lo = t.from === 'lane' ? t.shift : t.shift + laneBits;
       for (let b = 0; b < t.bits; b++) used |= 1 << (lo + b);
     }
   }

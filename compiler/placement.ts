@@ -1,13 +1,14 @@
 /**
- * Chooses where each tile value lives before PTX is emitted: `dot` results in the mma layout,
+ * Chooses where each tile value lives before code is emitted (both backends): `dot` results in the
+ * target's matrix-instruction layout,
  * reductions in a slice of their source's layout, loads that only feed `dot` in shared memory,
  * loop-carried values in the layout of what the loop computes, everything else coalesced
  * (`blocked`). Cheap values (constants, `arange`, elementwise ops) get no fixed layout: the code
  * generator materializes them in whatever layout their user needs.
  */
-import type { Block, IRKernel, Op, TileValue } from '../ir.js';
-import { opBlocks, opOperands } from '../ir.js';
-import { type Layout, SCALAR, blockedLayout, mmaLayout, sliceLayout } from './layout.js';
+import type { Block, IRKernel, Op, TileValue } from './ir.js';
+import { opBlocks, opOperands } from './ir.js';
+import { type Layout, SCALAR, blockedLayout, sliceLayout } from './layout.js';
 
 export type Placement = Layout | 'smem';
 
@@ -37,8 +38,15 @@ function resultsOf(op: Op): readonly TileValue[] {
   return [op.result as TileValue];
 }
 
-export function placeValues(k: IRKernel, warps: number): Placements {
-  const threads = warps * 32;
+/** What a target decides about layouts: its block size, lanes per warp, and the layout `dot` produces. */
+export interface PlacementTarget {
+  readonly threads: number;
+  readonly laneBits: number;
+  dotLayout(M: number, N: number): Layout | undefined;
+}
+
+export function placeValues(k: IRKernel, target: PlacementTarget): Placements {
+  const { threads, laneBits } = target;
   const defs = new Map<number, Op>();
   const uses = new Map<number, Op[]>();
   const dotShapes = new Set<string>();
@@ -56,8 +64,8 @@ export function placeValues(k: IRKernel, warps: number): Placements {
   const defaultLayout = (v: TileValue): Layout | undefined => {
     const shape = v.type.shape;
     if (shape.length === 0) return SCALAR;
-    if (shape.length === 2 && dotShapes.has(shape.join(','))) return mmaLayout(shape[0]!, shape[1]!, warps);
-    return blockedLayout(shape, threads);
+    if (shape.length === 2 && dotShapes.has(shape.join(','))) return target.dotLayout(shape[0]!, shape[1]!);
+    return blockedLayout(shape, threads, laneBits);
   };
 
   const of = new Map<number, Placement>();
@@ -88,7 +96,7 @@ export function placeValues(k: IRKernel, warps: number): Placements {
     walk(k.body, (op) => {
       switch (op.op) {
         case 'dot': {
-          const l = mmaLayout(op.result.type.shape[0]!, op.result.type.shape[1]!, warps);
+          const l = target.dotLayout(op.result.type.shape[0]!, op.result.type.shape[1]!);
           if (l) of.set(op.result.id, l);
           break;
         }

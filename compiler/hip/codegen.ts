@@ -1,0 +1,1083 @@
+/**
+ * Tile IR → HIP C++ for CDNA (gfx942, gfx90a): wave64, `dot` on MFMA, LDS staging.
+ *
+ * The structure follows the NVIDIA backend (compiler/ptx/codegen.ts): anchored ops in program
+ * order, each value in the placement compiler/placement.ts chose (with AMD's MFMA accumulator
+ * layout for `dot`); cheap ops emitted where they are used, in the layout the user needs, cached
+ * per scope. Every register of a tile is one C++ local (`const float r12 = …;`), so clang sees
+ * plain SSA values and allocates VGPRs/AGPRs itself.
+ *
+ * Values: f32, f16 and bf16 tiles are held as `float` (f16/bf16 ones exactly representable in
+ * their type: every op computes in f32 and rounds once, as the NVIDIA backend does); i32 `int`,
+ * i64 `long long`, bool `bool`. Integer arithmetic wraps (through unsigned), as in the interpreter.
+ */
+import type { Diagnostic } from '../../dsl/diagnostic.js';
+import { error } from '../../dsl/diagnostic.js';
+import type { DType } from '../../dsl/dtype.js';
+import type { Span } from '../../dsl/span.js';
+import type { AccessIndex, Block, IRKernel, Op, TileValue } from '../ir.js';
+import type { AbiParam } from '../kernel-abi.js';
+import { BLOCKED_VEC, type Layout, type MmaGrid, SCALAR, collapse, isPow2, removeAxis, replicationMask, sliceLayout, vectorRuns } from '../layout.js';
+import { CHEAP_OPS, type Placements, placeValues } from '../placement.js';
+import { HipBuilder } from './hip-builder.js';
+import { WAVE_SIZE } from './kernel-abi.js';
+import { AMD_LANE_BITS, type MfmaSize, mfmaAccRegs, mfmaK, mfmaLayout } from './mfma-layout.js';
+
+/** A construct the backend cannot lower yet: reported as TK4003 at the op's span. */
+class Unsupported extends Error {
+  constructor(
+    message: string,
+    readonly span: Span | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** A register tile: one C++ expression (usually a local's name) per register of the layout. */
+interface RegTile {
+  readonly kind: 'regs';
+  readonly layout: Layout;
+  readonly regs: readonly string[];
+}
+
+/** A 2-D tile in LDS: rows of `pitch` bytes (padded against bank conflicts). */
+interface LdsTile {
+  readonly kind: 'lds';
+  readonly offset: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly dtype: DType;
+  readonly pitch: number;
+  /** A `transpose` view: element (r, c) of the value is (c, r) of the stored tile. */
+  readonly transposed: boolean;
+}
+
+interface TensorBinding {
+  readonly kind: 'tensor';
+  readonly ptr: string;
+  readonly dims: readonly string[];
+  /** Strides in elements (as `long long` expressions) of every axis but the last (which is 1). */
+  readonly strides: readonly string[];
+  readonly dtype: DType;
+}
+
+type Bound = RegTile | LdsTile | TensorBinding;
+
+/** What every element of an access shares: the index offsets, the scalar indices' bounds and element offset. */
+interface UniformAccess {
+  readonly offsets: readonly string[];
+  readonly pred?: string;
+  readonly partial?: string;
+}
+
+/** Bytes of padding at the end of each LDS row of a dot operand: rows start on different banks. */
+export const LDS_ROW_PAD = 8;
+
+/** The C++ type a dtype's registers have. */
+function regType(d: DType): string {
+  switch (d) {
+    case 'f32':
+    case 'f16':
+    case 'bf16':
+      return 'float';
+    case 'i32':
+      return 'int';
+    case 'i64':
+      return 'long long';
+    case 'bool':
+      return 'bool';
+    default:
+      throw new Unsupported(`${d} tiles are not supported by the AMD backend yet`, undefined);
+  }
+}
+
+/** The C++ type of a tensor's elements in memory. */
+export function memType(d: DType): string {
+  switch (d) {
+    case 'f32':
+      return 'float';
+    case 'f16':
+      return '_Float16';
+    case 'bf16':
+      return 'tk_bf16';
+    case 'i32':
+      return 'tk_i32';
+    case 'i64':
+      return 'tk_i64';
+    case 'bool':
+    case 'f8e4m3':
+    case 'f8e5m2':
+      return 'tk_u8';
+  }
+}
+
+function elemBytes(d: DType): number {
+  return d === 'f32' || d === 'i32' ? 4 : d === 'i64' ? 8 : d === 'bool' || d === 'f8e4m3' || d === 'f8e5m2' ? 1 : 2;
+}
+
+/** A memory element (an lvalue/rvalue of memType) as a register value. */
+function fromMem(d: DType, x: string): string {
+  switch (d) {
+    case 'f16':
+      return `(float)${x}`;
+    case 'bf16':
+      return `tk_bf16_to_f32(${x})`;
+    case 'bool':
+      return `(${x} != 0)`;
+    case 'f32':
+    case 'i32':
+    case 'i64':
+      return x;
+    default:
+      throw new Unsupported(`${d} tensors`, undefined);
+  }
+}
+
+/** A register value as a memory element. */
+function toMem(d: DType, x: string): string {
+  switch (d) {
+    case 'f16':
+      return `(_Float16)${x}`;
+    case 'bf16':
+      return `tk_f32_to_bf16(${x})`;
+    case 'bool':
+      return `(tk_u8)${x}`;
+    case 'f32':
+    case 'i32':
+    case 'i64':
+      return x;
+    default:
+      throw new Unsupported(`${d} tensors`, undefined);
+  }
+}
+
+/** An f32 value as an exact C++ literal. */
+export function f32Literal(x: number): string {
+  const f = Math.fround(x);
+  if (Number.isNaN(f)) return '__builtin_nanf("")';
+  if (f === Infinity) return '__builtin_inff()';
+  if (f === -Infinity) return '(-__builtin_inff())';
+  if (Object.is(f, -0)) return '(-0.0f)';
+  // 9 significant digits identify every f32.
+  const t = f.toPrecision(9);
+  return `${t.includes('e') || t.includes('.') ? t : `${t}.0`}f`.replace(/^(-?\d+)e/, '$1.0e');
+}
+
+export interface HipCodegenResult {
+  readonly builder: HipBuilder;
+  readonly params: readonly AbiParam[];
+  /** The kernel's C++ parameter declarations, in ABI order. */
+  readonly paramDecls: readonly string[];
+  readonly ldsBytes: number;
+  readonly threads: number;
+}
+
+/** `fallback`: where a diagnostic points when the failing op has no span of its own. */
+export function generateHip(k: IRKernel, mfma: MfmaSize, fallback: Span): { result?: HipCodegenResult; diagnostics: Diagnostic[] } {
+  const waves = Number(k.config.WARPS ?? 4);
+  try {
+    return { result: new HipCodegen(k, waves, mfma).run(), diagnostics: [] };
+  } catch (e) {
+    if (e instanceof Unsupported) return { diagnostics: [error('TK4003', e.span ?? fallback, `the AMD backend cannot compile this yet: ${e.message}`)] };
+    throw e;
+  }
+}
+
+class HipCodegen {
+  private readonly b = new HipBuilder();
+  private readonly threads: number;
+  private readonly place: Placements;
+  private readonly bound = new Map<number, Bound>();
+  private readonly scopes: Map<string, string[]>[] = [new Map()];
+  /** Register tiles staged into LDS for dot, per scope (like the register cache). */
+  private readonly staged: Map<number, LdsTile>[] = [new Map()];
+  private readonly baseExprs = new Map<string, string | undefined>();
+  private readonly tensorBindings = new Map<string, TensorBinding>();
+  private readonly scalarParams = new Map<string, string>();
+  private ldsTop = 0;
+  private loopDepth = 0;
+  private scratchRegion: { offset: number; bytes: number } | undefined;
+
+  constructor(
+    private readonly k: IRKernel,
+    private readonly waves: number,
+    private readonly mfma: MfmaSize,
+  ) {
+    this.threads = waves * WAVE_SIZE;
+    this.place = placeValues(k, { threads: this.threads, laneBits: AMD_LANE_BITS, dotLayout: (M, N) => mfmaLayout(M, N, waves, mfma) });
+  }
+
+  run(): HipCodegenResult {
+    const params: AbiParam[] = [];
+    const decls: string[] = [];
+    const b = this.b;
+    const tensors = this.k.params.filter((p) => p.kind === 'tensor');
+    const dimNames: string[] = [];
+    for (const t of tensors) for (const d of t.dims) if (typeof d === 'string' && !dimNames.includes(d)) dimNames.push(d);
+    // Parameters: pointers, dims, strides, scalars (compiler/kernel-abi.ts). C++ names get a
+    // `p_` prefix so no user name can collide with a keyword or a prelude name.
+    for (const t of tensors) {
+      params.push({ kind: 'tensor', name: t.name, tensor: t.name, dtype: t.dtype });
+      decls.push(`${memType(t.dtype)}* __restrict__ p_${t.name}`);
+    }
+    for (const d of dimNames) {
+      params.push({ kind: 'dim', name: d, dim: d });
+      decls.push(`tk_u32 p_${d}`);
+    }
+    for (const t of tensors) {
+      for (let a = 0; a < t.dims.length - 1; a++) {
+        const name = `${t.name}_stride${a}`;
+        params.push({ kind: 'stride', name, tensor: t.name, axis: a });
+        decls.push(`tk_u64 p_${name}`);
+      }
+    }
+    for (const p of this.k.params) {
+      if (p.kind !== 'scalar') continue;
+      if (p.dtype !== 'f32' && p.dtype !== 'i32' && p.dtype !== 'i64') {
+        throw new Unsupported(`scalar parameter '${p.name}' of dtype ${p.dtype}: scalar parameters are f32, i32 or i64`, this.k.span);
+      }
+      params.push({ kind: 'scalar', name: p.name, dtype: p.dtype });
+      decls.push(`${memType(p.dtype)} p_${p.name}`);
+      this.scalarParams.set(p.name, `p_${p.name}`);
+    }
+
+    b.emitPrologue('const int tk_tid = tk_thread_id();');
+    b.emitPrologue(`const int tk_lane = tk_tid & ${WAVE_SIZE - 1};`);
+    b.emitPrologue(`const int tk_wave = tk_tid >> ${AMD_LANE_BITS};`);
+    const dimExpr = new Map<string, string>();
+    for (const d of dimNames) {
+      b.emitPrologue(`const int d_${d} = (int)p_${d};`);
+      dimExpr.set(d, `d_${d}`);
+    }
+    for (const t of tensors) {
+      const dims = t.dims.map((d) => (typeof d === 'string' ? dimExpr.get(d)! : String(d)));
+      const strides = t.dims.slice(0, -1).map((_, a) => `(long long)p_${t.name}_stride${a}`);
+      this.tensorBindings.set(t.name, { kind: 'tensor', ptr: `p_${t.name}`, dims, strides, dtype: t.dtype });
+    }
+
+    this.block(this.k.body);
+    return { builder: b, params, paramDecls: decls, ldsBytes: Math.ceil(this.ldsTop / 16) * 16, threads: this.threads };
+  }
+
+  // ---- scopes ----
+
+  private cached(key: string): string[] | undefined {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const r = this.scopes[i]!.get(key);
+      if (r) return r;
+    }
+    return undefined;
+  }
+
+  private inScope<T>(f: () => T): T {
+    this.scopes.push(new Map());
+    this.staged.push(new Map());
+    try {
+      return f();
+    } finally {
+      this.scopes.pop();
+      this.staged.pop();
+    }
+  }
+
+  private stagedTile(id: number): LdsTile | undefined {
+    for (let i = this.staged.length - 1; i >= 0; i--) {
+      const t = this.staged[i]!.get(id);
+      if (t) return t;
+    }
+    return undefined;
+  }
+
+  // ---- values in registers ----
+
+  /** The registers of `v` in layout `l`, emitting what is needed. */
+  private get(v: TileValue, l: Layout): string[] {
+    const key = `${v.id}|${l.key}`;
+    const c = this.cached(key);
+    if (c) return c;
+    const x = this.bound.get(v.id);
+    let regs: string[];
+    if (x && x.kind === 'regs') {
+      if (x.layout.key === l.key) return [...x.regs];
+      if (x.layout.shape.length === 0) regs = Array.from({ length: l.nregs }, () => x.regs[0]!);
+      else regs = this.convert(x, l, v.type.dtype);
+    } else if (x) {
+      throw new Unsupported(`a tile in LDS (%${v.id}) used outside dot`, undefined);
+    } else {
+      const op = this.place.defs.get(v.id);
+      if (!op || !CHEAP_OPS.has(op.op)) throw new Unsupported(`internal: %${v.id} has no value yet`, undefined);
+      const saved = this.b.span;
+      this.b.span = op.span ?? saved;
+      regs = this.cheap(op, l);
+      this.b.span = saved;
+    }
+    this.scopes[this.scopes.length - 1]!.set(key, regs);
+    return regs;
+  }
+
+  private scalar(v: TileValue): string {
+    return this.get(v, SCALAR)[0]!;
+  }
+
+  /** The thread's base coordinate along an axis of a layout (a prologue local), or undefined for 0. */
+  private base(l: Layout, axis: number): string | undefined {
+    const terms = l.base[axis] ?? [];
+    if (terms.length === 0) return undefined;
+    const key = JSON.stringify(terms);
+    if (this.baseExprs.has(key)) return this.baseExprs.get(key);
+    const parts = terms.map((t) => {
+      const src = t.from === 'lane' ? 'tk_lane' : 'tk_wave';
+      const field = `((${src} >> ${t.shift}) & ${(1 << t.bits) - 1})`;
+      return t.scale === 1 ? field : `${field} * ${t.scale}`;
+    });
+    const name = this.b.fresh('tk_base');
+    this.b.emitPrologue(`const int ${name} = ${parts.join(' + ')};`);
+    this.baseExprs.set(key, name);
+    return name;
+  }
+
+  /** Coordinate of register `i` of a layout along an axis: a C++ int expression. */
+  private coord(l: Layout, axis: number, i: number): string {
+    const base = this.base(l, axis);
+    const off = l.offsets[axis]![i]!;
+    if (!base) return String(off);
+    return off === 0 ? base : `(${base} + ${off})`;
+  }
+
+  // ---- cheap ops, materialized on demand ----
+
+  private cheap(op: Op, l: Layout): string[] {
+    switch (op.op) {
+      case 'const': {
+        const r = this.constant(op.result.type.dtype, op.value);
+        return Array.from({ length: l.nregs }, () => r);
+      }
+      case 'arange':
+        return Array.from({ length: l.nregs }, (_, i) => this.coord(l, 0, i));
+      case 'broadcast': {
+        const src = op.src;
+        if (src.type.shape.length === 0) {
+          const r = this.scalar(src);
+          return Array.from({ length: l.nregs }, () => r);
+        }
+        const axes = src.type.shape.flatMap((d, a) => (d === 1 && op.result.type.shape[a] !== 1 ? [a] : []));
+        const c = collapse(l, axes);
+        const regs = this.get(src, c.layout);
+        return c.regMap.map((j) => regs[j]!);
+      }
+      case 'expand_dims':
+        return this.get(op.src, removeAxis(l, op.axis));
+      case 'binary': {
+        const x = this.get(op.lhs, l);
+        const y = this.get(op.rhs, l);
+        return x.map((a, i) => this.value(op.result.type.dtype, this.binary(op.fn, op.result.type.dtype, a, y[i]!)));
+      }
+      case 'cmp': {
+        const x = this.get(op.lhs, l);
+        const y = this.get(op.rhs, l);
+        return x.map((a, i) => this.value('bool', this.compare(op.pred, op.lhs.type.dtype, a, y[i]!)));
+      }
+      case 'unary': {
+        const x = this.get(op.src, l);
+        return x.map((a) => this.value(op.result.type.dtype, this.unary(op.fn, op.result.type.dtype, a)));
+      }
+      case 'select': {
+        const c = this.get(op.cond, l);
+        const x = this.get(op.a, l);
+        const y = this.get(op.b, l);
+        return c.map((p, i) => this.value(op.result.type.dtype, `(${p} ? ${x[i]} : ${y[i]})`));
+      }
+      case 'cast': {
+        const x = this.get(op.src, l);
+        return x.map((a) => this.value(op.result.type.dtype, this.cast(a, op.src.type.dtype, op.result.type.dtype)));
+      }
+      default:
+        throw new Unsupported(`internal: ${op.op} is not cheap`, op.span);
+    }
+  }
+
+  /** Binds an expression of dtype `d` to a new local. */
+  private value(d: DType, expr: string): string {
+    return this.b.let(regType(d), expr);
+  }
+
+  private constant(d: DType, value: number): string {
+    switch (d) {
+      case 'f32':
+      case 'f16':
+      case 'bf16':
+        return f32Literal(value);
+      case 'i32':
+        return `(${value | 0})`;
+      case 'i64':
+        return `(${Math.trunc(value)}ll)`;
+      case 'bool':
+        return value ? 'true' : 'false';
+      default:
+        throw new Unsupported(`${d} constants`, this.b.span);
+    }
+  }
+
+  /** Rounds an f32 expression to the dtype's values (f16/bf16), or leaves it. */
+  private round(d: DType, expr: string): string {
+    if (d === 'f16') return `tk_round_f16(${expr})`;
+    if (d === 'bf16') return `tk_round_bf16(${expr})`;
+    return expr;
+  }
+
+  private binary(fn: string, d: DType, a: string, c: string): string {
+    if (d === 'bool') {
+      if (fn === 'and') return `(${a} && ${c})`;
+      if (fn === 'or') return `(${a} || ${c})`;
+      throw new Unsupported(`${fn} on bool`, this.b.span);
+    }
+    if (d === 'f32' || d === 'f16' || d === 'bf16') {
+      const ops: Record<string, string> = { add: '+', sub: '-', mul: '*', div: '/' };
+      if (ops[fn]) return this.round(d, `(${a} ${ops[fn]} ${c})`);
+      if (fn === 'max' || fn === 'min') return this.round(d, `tk_${fn}f(${a}, ${c})`);
+      throw new Unsupported(`${fn} on ${d}`, this.b.span);
+    }
+    const [s, u] = d === 'i64' ? ['tk_i64', 'tk_u64'] : ['tk_i32', 'tk_u32'];
+    const bits = d === 'i64' ? 'i64' : 'i32';
+    switch (fn) {
+      case 'add':
+        return `(${s})((${u})${a} + (${u})${c})`;
+      case 'sub':
+        return `(${s})((${u})${a} - (${u})${c})`;
+      case 'mul':
+        return `(${s})((${u})${a} * (${u})${c})`;
+      case 'div':
+      case 'rem':
+        return `tk_${fn}_${bits}(${a}, ${c})`;
+      case 'max':
+        return `(${a} > ${c} ? ${a} : ${c})`;
+      case 'min':
+        return `(${a} < ${c} ? ${a} : ${c})`;
+      default:
+        throw new Unsupported(`${fn} on ${d}`, this.b.span);
+    }
+  }
+
+  private compare(pred: string, d: DType, a: string, c: string): string {
+    const ops: Record<string, string> = { eq: '==', ne: '!=', lt: '<', le: '<=', gt: '>', ge: '>=' };
+    if (d === 'bool' && pred !== 'eq' && pred !== 'ne') throw new Unsupported('ordering comparison of bools', this.b.span);
+    return `(${a} ${ops[pred]} ${c})`;
+  }
+
+  private unary(fn: string, d: DType, a: string): string {
+    if (d === 'bool') return `(!${a})`;
+    if (d === 'i32' || d === 'i64') {
+      const [s, u] = d === 'i64' ? ['tk_i64', 'tk_u64'] : ['tk_i32', 'tk_u32'];
+      if (fn === 'neg') return `(${s})(0 - (${u})${a})`;
+      if (fn === 'abs') return `(${a} < 0 ? (${s})(0 - (${u})${a}) : ${a})`;
+      throw new Unsupported(`${fn} on ${d}`, this.b.span);
+    }
+    const f = ((): string => {
+      switch (fn) {
+        case 'neg':
+          return `(-${a})`;
+        case 'abs':
+          return `__builtin_fabsf(${a})`;
+        case 'exp':
+          return `tk_expf(${a})`;
+        case 'exp2':
+          return `tk_exp2f(${a})`;
+        case 'log':
+          return `tk_logf(${a})`;
+        case 'log2':
+          return `tk_log2f(${a})`;
+        case 'sqrt':
+          return `tk_sqrtf(${a})`;
+        case 'rsqrt':
+          return `tk_rcpf(tk_sqrtf(${a}))`;
+        case 'tanh':
+          return `tk_tanhf(${a})`;
+        case 'sigmoid':
+          return `tk_sigmoidf(${a})`;
+        case 'silu':
+          return `(${a} * tk_sigmoidf(${a}))`;
+        case 'gelu':
+          // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+          return `(0.5f * ${a} * (1.0f + tk_tanhf(${f32Literal(Math.sqrt(2 / Math.PI))} * (${a} + ${f32Literal(0.044715)} * ${a} * ${a} * ${a}))))`;
+        default:
+          throw new Unsupported(fn, this.b.span);
+      }
+    })();
+    return this.round(d, f);
+  }
+
+  private cast(a: string, from: DType, to: DType): string {
+    if (from === to) return a;
+    const isF = (d: DType): boolean => d === 'f32' || d === 'f16' || d === 'bf16';
+    if (to === 'bool') return isF(from) ? `(${a} != 0.0f)` : `(${a} != 0)`;
+    if (from === 'bool') return isF(to) ? `(${a} ? 1.0f : 0.0f)` : `(${a} ? 1 : 0)`;
+    if (isF(from) && isF(to)) return this.round(to, a);
+    if (isF(from)) return to === 'i64' ? `tk_f2i64(${a})` : `tk_f2i32(${a})`;
+    if (isF(to)) return to === 'f32' ? `(float)${a}` : this.round(to, `tk_i64_to_f32_odd((tk_i64)${a})`);
+    // Integer to integer keeps the low bits.
+    return to === 'i64' ? `(tk_i64)${a}` : `(tk_i32)(tk_u32)${a}`;
+  }
+
+  // ---- anchored ops ----
+
+  private block(bl: Block): void {
+    for (const op of bl.ops) this.op(op);
+  }
+
+  private op(op: Op): void {
+    this.b.span = op.span ?? this.b.span;
+    switch (op.op) {
+      case 'tensor':
+        this.bound.set(op.result.id, this.tensorBindings.get(op.name)!);
+        return;
+      case 'dim': {
+        const t = this.bound.get(op.tensor.id) as TensorBinding;
+        this.bound.set(op.result.id, { kind: 'regs', layout: SCALAR, regs: [t.dims[op.axis]!] });
+        return;
+      }
+      case 'param':
+        this.bound.set(op.result.id, { kind: 'regs', layout: SCALAR, regs: [this.scalarParams.get(op.name)!] });
+        return;
+      case 'program_id':
+      case 'num_programs': {
+        const r = this.b.let('int', `${op.op === 'program_id' ? 'tk_block_id' : 'tk_grid_dim'}(${op.axis})`);
+        this.bound.set(op.result.id, { kind: 'regs', layout: SCALAR, regs: [r] });
+        return;
+      }
+      case 'load':
+        return this.load(op);
+      case 'store':
+        return this.store(op);
+      case 'dot':
+        return this.dot(op);
+      case 'transpose': {
+        const src = this.bound.get(op.src.id);
+        if (!src || src.kind !== 'lds') throw new Unsupported('transpose of a tile in registers', op.span);
+        this.bound.set(op.result.id, { ...src, transposed: !src.transposed });
+        return;
+      }
+      case 'reduce':
+        return this.reduce(op);
+      case 'for':
+        return this.forLoop(op);
+      case 'if':
+        return this.ifOp(op);
+      default:
+        // Cheap ops are emitted where they are used; yields by their loop or if.
+        return;
+    }
+  }
+
+  private layoutOf(v: TileValue): Layout {
+    const p = this.place.of.get(v.id);
+    if (p && p !== 'smem') return p;
+    const d = this.place.defaultLayout(v);
+    if (!d) throw new Unsupported(`no register layout for a [${v.type.shape.join(', ')}] tile (tile sizes must be powers of two)`, this.b.span);
+    return d;
+  }
+
+  // ---- global memory ----
+
+  /** The parts of an access that every element shares: offsets, scalar-index bounds and element offset. */
+  private uniformAccess(t: TensorBinding, indices: readonly AccessIndex[]): UniformAccess {
+    const offsets = indices.map((ix) => this.scalar(ix.offset));
+    const preds: string[] = [];
+    const parts: string[] = [];
+    indices.forEach((ix, a) => {
+      if (ix.size !== null) return;
+      preds.push(`(unsigned)${offsets[a]} < (unsigned)${t.dims[a]}`);
+      parts.push(a < indices.length - 1 ? `(long long)${offsets[a]} * ${t.strides[a]}` : `(long long)${offsets[a]}`);
+    });
+    const pred = preds.length ? this.b.let('bool', preds.join(' && '), 'ok') : undefined;
+    const partial = parts.length ? this.b.let('long long', parts.join(' + '), 'off') : undefined;
+    return { offsets, ...(pred ? { pred } : {}), ...(partial ? { partial } : {}) };
+  }
+
+  /** Element offset (long long expression) of the element at tile coordinates `coords`. */
+  private elementOffset(t: TensorBinding, indices: readonly AccessIndex[], uni: UniformAccess, coords: readonly string[]): string {
+    const parts: string[] = uni.partial ? [uni.partial] : [];
+    let axis = 0;
+    indices.forEach((ix, a) => {
+      if (ix.size === null) return;
+      const idx = `(long long)(${uni.offsets[a]} + ${coords[axis++]})`;
+      parts.push(a < indices.length - 1 ? `${idx} * ${t.strides[a]}` : idx);
+    });
+    return parts.length ? parts.join(' + ') : '0';
+  }
+
+  /** In-bounds condition of the element at `coords` (and the scalar indices), or undefined: always. */
+  private inBounds(t: TensorBinding, indices: readonly AccessIndex[], uni: UniformAccess, coords: readonly string[]): string | undefined {
+    const conds: string[] = uni.pred ? [uni.pred] : [];
+    let axis = 0;
+    indices.forEach((ix, a) => {
+      if (ix.size === null) return;
+      conds.push(`(unsigned)(${uni.offsets[a]} + ${coords[axis++]}) < (unsigned)${t.dims[a]}`);
+    });
+    return conds.length ? conds.join(' && ') : undefined;
+  }
+
+  private coords(l: Layout, i: number): string[] {
+    return l.shape.map((_, axis) => this.coord(l, axis, i));
+  }
+
+  /**
+   * Vector runs of a register tile: BLOCKED_VEC registers holding consecutive elements of the
+   * tensor's contiguous last axis. Each gets a condition that the whole run is inside the tensor
+   * and aligned for one vector access (checked at run time: ragged edges and odd strides fall back
+   * to element accesses). Float dtypes only.
+   */
+  private vectorPlan(t: TensorBinding, indices: readonly AccessIndex[], l: Layout, uni: UniformAccess, masked: boolean): Map<number, { off: string; ok: string }> {
+    const plan = new Map<number, { off: string; ok: string }>();
+    const last = indices.length - 1;
+    if (masked || !['f32', 'f16', 'bf16'].includes(t.dtype) || l.shape.length === 0 || indices[last]!.size === null) return plan;
+    const runs = vectorRuns(l, BLOCKED_VEC);
+    if (!runs) return plan;
+    const bytes = BLOCKED_VEC * elemBytes(t.dtype);
+    for (const i of runs) {
+      const off = this.b.let('long long', this.elementOffset(t, indices, uni, this.coords(l, i)), 'off');
+      const conds = [`((unsigned long long)(${t.ptr} + ${off}) & ${bytes - 1}) == 0`];
+      for (const c of [this.inBounds(t, indices, uni, this.coords(l, i)), this.inBounds(t, indices, uni, this.coords(l, i + BLOCKED_VEC - 1))]) if (c) conds.push(c);
+      plan.set(i, { off, ok: this.b.let('bool', conds.join(' && '), 'vok') });
+    }
+    return plan;
+  }
+
+  /** The C++ vector type of BLOCKED_VEC elements of a float dtype in memory. */
+  private vecType(d: DType): string {
+    return d === 'f32' ? 'tk_float4' : d === 'f16' ? 'tk_half4' : 'tk_short4';
+  }
+
+  private vecElem(d: DType, v: string, e: number): string {
+    return d === 'bf16' ? `tk_bf16_to_f32((tk_bf16)${v}[${e}])` : d === 'f16' ? `(float)${v}[${e}]` : `${v}[${e}]`;
+  }
+
+  private load(op: Extract<Op, { op: 'load' }>): void {
+    const t = this.bound.get(op.tensor.id) as TensorBinding;
+    if (this.place.of.get(op.result.id) === 'smem') return this.loadToLds(op, t);
+    const b = this.b;
+    const l = this.layoutOf(op.result);
+    const d = t.dtype;
+    const uni = this.uniformAccess(t, op.indices);
+    const other = this.get(op.other, l);
+    const mask = op.mask ? this.get(op.mask, l) : undefined;
+    const regs = other.map((o) => {
+      const r = b.fresh();
+      b.emit(`${regType(d)} ${r} = ${o};`);
+      return r;
+    });
+    const plan = this.vectorPlan(t, op.indices, l, uni, !!mask);
+    const elem = (i: number): void => {
+      const cond = [this.inBounds(t, op.indices, uni, this.coords(l, i)), mask?.[i]].filter((c) => c !== undefined).join(' && ');
+      const read = `${regs[i]} = ${fromMem(d, `${t.ptr}[${this.elementOffset(t, op.indices, uni, this.coords(l, i))}]`)};`;
+      b.emit(cond ? `if (${cond}) ${read}` : read);
+    };
+    for (let i = 0; i < l.nregs; i++) {
+      const run = plan.get(i);
+      if (!run) {
+        elem(i);
+        continue;
+      }
+      b.open(`if (${run.ok})`);
+      const v = b.fresh('v');
+      b.emit(`${this.vecType(d)} ${v};`);
+      b.emit(`__builtin_memcpy(&${v}, __builtin_assume_aligned(${t.ptr} + ${run.off}, ${BLOCKED_VEC * elemBytes(d)}), sizeof(${v}));`);
+      for (let e = 0; e < BLOCKED_VEC; e++) b.emit(`${regs[i + e]} = ${this.vecElem(d, v, e)};`);
+      b.mid('} else {');
+      for (let e = 0; e < BLOCKED_VEC; e++) elem(i + e);
+      b.close();
+      i += BLOCKED_VEC - 1;
+    }
+    this.bound.set(op.result.id, { kind: 'regs', layout: l, regs });
+  }
+
+  private store(op: Extract<Op, { op: 'store' }>): void {
+    const t = this.bound.get(op.tensor.id) as TensorBinding;
+    const b = this.b;
+    const l = this.layoutOf(op.value);
+    const d = t.dtype;
+    const uni = this.uniformAccess(t, op.indices);
+    const vals = this.get(op.value, l);
+    const mask = op.mask ? this.get(op.mask, l) : undefined;
+    // Threads that hold copies of the same elements: only one of them stores.
+    const owner = this.owner(replicationMask(l, this.threads, AMD_LANE_BITS));
+    const plan = this.vectorPlan(t, op.indices, l, uni, !!mask);
+    const elem = (i: number): void => {
+      const cond = [this.inBounds(t, op.indices, uni, this.coords(l, i)), mask?.[i], owner].filter((c) => c !== undefined).join(' && ');
+      const write = `${t.ptr}[${this.elementOffset(t, op.indices, uni, this.coords(l, i))}] = ${toMem(d, vals[i]!)};`;
+      b.emit(cond ? `if (${cond}) ${write}` : write);
+    };
+    for (let i = 0; i < l.nregs; i++) {
+      const run = plan.get(i);
+      if (!run) {
+        elem(i);
+        continue;
+      }
+      b.open(`if (${owner ? `${owner} && ` : ''}${run.ok})`);
+      const v = b.fresh('v');
+      const parts = vals.slice(i, i + BLOCKED_VEC).map((x) => (d === 'bf16' ? `(short)tk_f32_to_bf16(${x})` : d === 'f16' ? `(_Float16)${x}` : x));
+      b.emit(`const ${this.vecType(d)} ${v} = {${parts.join(', ')}};`);
+      b.emit(`__builtin_memcpy(__builtin_assume_aligned(${t.ptr} + ${run.off}, ${BLOCKED_VEC * elemBytes(d)}), &${v}, sizeof(${v}));`);
+      b.mid(`} else if (!${run.ok}) {`);
+      for (let e = 0; e < BLOCKED_VEC; e++) elem(i + e);
+      b.close();
+      i += BLOCKED_VEC - 1;
+    }
+  }
+
+  /** True in one thread of each group holding copies of the same elements (`repl`: the copying tid bits). */
+  private owner(repl: number): string | undefined {
+    if (repl === 0) return undefined;
+    return this.b.let('bool', `(tk_tid & ${repl}) == 0`, 'own');
+  }
+
+  // ---- LDS ----
+
+  private allocLds(bytes: number): number {
+    const off = Math.ceil(this.ldsTop / 16) * 16;
+    this.ldsTop = off + bytes;
+    return off;
+  }
+
+  /**
+   * LDS for a transient exchange (a layout conversion, a cross-wave reduction). Every such use
+   * ends with a barrier (and starts with one inside loops), so they all share one region.
+   */
+  private scratch(bytes: number): number {
+    if (!this.scratchRegion || this.scratchRegion.bytes < bytes) this.scratchRegion = { offset: this.allocLds(bytes), bytes };
+    return this.scratchRegion.offset;
+  }
+
+  private barrier(): void {
+    this.b.emit('tk_barrier();');
+  }
+
+  private newLdsTile(rows: number, cols: number, dtype: DType): LdsTile {
+    const pitch = cols * elemBytes(dtype) + LDS_ROW_PAD;
+    return { kind: 'lds', offset: this.allocLds(rows * pitch), rows, cols, dtype, pitch, transposed: false };
+  }
+
+  /** A pointer expression to element (row, col) of an LDS tile, typed as its memory element. */
+  private ldsPtr(tile: LdsTile, row: string, col: string): string {
+    return `((${memType(tile.dtype)}*)(tk_lds + ${tile.offset} + (${row}) * ${tile.pitch}) + (${col}))`;
+  }
+
+  /**
+   * A load that only feeds dot: the tile is copied to LDS by all threads in chunks of 4 elements
+   * (one 8-byte global load where the chunk is inside the tensor and aligned, element loads with
+   * the `other` value past the edges otherwise), then a barrier.
+   */
+  private loadToLds(op: Extract<Op, { op: 'load' }>, t: TensorBinding): void {
+    const b = this.b;
+    const [rows, cols] = op.result.type.shape as [number, number];
+    if (op.mask) throw new Unsupported('masked loads feeding dot', op.span);
+    if (!isPow2(rows) || !isPow2(cols) || cols < BLOCKED_VEC) throw new Unsupported(`dot operand tile [${rows}, ${cols}]: sizes must be powers of two, at least ${BLOCKED_VEC} columns`, op.span);
+    if (t.dtype !== 'f16' && t.dtype !== 'bf16') throw new Unsupported(`dot of ${t.dtype} operands (MFMA here takes f16 or bf16)`, op.span);
+    const tile = this.newLdsTile(rows, cols, t.dtype);
+    // The previous iteration's MFMA reads may still use this buffer.
+    if (this.loopDepth > 0) this.barrier();
+    const uni = this.uniformAccess(t, op.indices);
+    const other = toMem(t.dtype, this.scalar(op.other));
+    const slice = op.indices.flatMap((ix, a) => (ix.size === null ? [] : [a]));
+    const contiguous = slice[1] === op.indices.length - 1;
+    const chunks = (rows * cols) / BLOCKED_VEC;
+    const mt = memType(t.dtype);
+    this.inScope(() => {
+      b.open(`for (int e = tk_tid; e < ${chunks}; e += ${this.threads})`);
+      const r = b.let('int', `e / ${cols / BLOCKED_VEC}`);
+      const c = b.let('int', `(e % ${cols / BLOCKED_VEC}) * ${BLOCKED_VEC}`);
+      const dst = this.ldsPtr(tile, r, c);
+      const first = b.let('long long', this.elementOffset(t, op.indices, uni, [r, c]), 'off');
+      const lastIn = this.inBounds(t, op.indices, uni, [r, `${c} + ${BLOCKED_VEC - 1}`]);
+      if (contiguous) {
+        const conds = [`((unsigned long long)(${t.ptr} + ${first}) & 7) == 0`, ...(lastIn ? [lastIn] : [])];
+        b.open(`if (${conds.join(' && ')})`);
+        b.emit(`__builtin_memcpy(__builtin_assume_aligned(${dst}, 8), __builtin_assume_aligned(${t.ptr} + ${first}, 8), 8);`);
+        b.mid('} else {');
+      }
+      for (let e = 0; e < BLOCKED_VEC; e++) {
+        const col = `${c} + ${e}`;
+        const cond = this.inBounds(t, op.indices, uni, [r, col]);
+        const off = this.elementOffset(t, op.indices, uni, [r, col]);
+        b.emit(`${dst}[${e}] = ${cond ? `(${cond}) ? ${t.ptr}[${off}] : (${mt})${other}` : `${t.ptr}[${off}]`};`);
+      }
+      if (contiguous) b.close();
+      b.close();
+    });
+    this.barrier();
+    this.bound.set(op.result.id, tile);
+  }
+
+  /** Writes a register tile to a new LDS tile (one writer per element), then a barrier. */
+  private toLds(v: TileValue, l: Layout): LdsTile {
+    const [rows, cols] = v.type.shape as [number, number];
+    const tile = this.newLdsTile(rows, cols, v.type.dtype);
+    const regs = this.get(v, l);
+    if (this.loopDepth > 0) this.barrier();
+    const owner = this.owner(replicationMask(l, this.threads, AMD_LANE_BITS));
+    for (let i = 0; i < l.nregs; i++) {
+      const write = `*${this.ldsPtr(tile, this.coord(l, 0, i), this.coord(l, 1, i))} = ${toMem(v.type.dtype, regs[i]!)};`;
+      this.b.emit(owner ? `if (${owner}) ${write}` : write);
+    }
+    this.barrier();
+    return tile;
+  }
+
+  // ---- dot ----
+
+  private dot(op: Extract<Op, { op: 'dot' }>): void {
+    const b = this.b;
+    const l = this.layoutOf(op.result);
+    const mm = l.mma;
+    if (!mm?.mfma) {
+      throw new Unsupported(
+        `dot result [${op.result.type.shape.join(', ')}] does not fit ${this.mfma}×${this.mfma} MFMA tiles over ${this.waves} wavefronts`,
+        op.span,
+      );
+    }
+    const dt = op.a.type.dtype;
+    if (dt !== 'f16' && dt !== 'bf16') throw new Unsupported(`dot of ${dt} operands (MFMA here takes f16 or bf16)`, op.span);
+    const K = op.a.type.shape[1]!;
+    const S = mm.mfma;
+    const KS = mfmaK(S);
+    if (K % KS !== 0) throw new Unsupported(`dot with K = ${K}: ${S}×${S}×${KS} MFMA needs a multiple of ${KS}`, op.span);
+    const aTile = this.operandTile(op.a);
+    const bTile = this.bound.get(op.b.id);
+    if (!bTile || bTile.kind !== 'lds') throw new Unsupported('dot whose second operand is not a loaded tile', op.span);
+    const acc = this.get(op.acc, l);
+    const per = mfmaAccRegs(S);
+    const accType = S === 32 ? 'tk_float16' : 'tk_float4';
+    const fragType = dt === 'f16' ? 'tk_half4' : 'tk_short4';
+    const fn = `tk_mfma_${S}x${S}x${KS}_${dt}`;
+    // The wave's fragment origin, and this lane's row/column and k group within a fragment.
+    const rowWave = this.waveAlong(mm, 'row');
+    const colWave = this.waveAlong(mm, 'col');
+    const frags: string[] = [];
+    for (let f = 0; f < mm.mt * mm.nt; f++) {
+      const c = b.fresh('c');
+      b.emit(`${accType} ${c} = {${acc.slice(f * per, (f + 1) * per).join(', ')}};`);
+      frags.push(c);
+    }
+    const laneRc = b.let('int', `tk_lane % ${S}`, 'lrc');
+    const laneK = b.let('int', `(tk_lane / ${S}) * 4`, 'lk');
+    b.open(`for (int kk = 0; kk < ${K}; kk += ${KS})`);
+    const aFrag: string[] = [];
+    for (let mi = 0; mi < mm.mt; mi++) {
+      const row = `${rowWave ? `${rowWave} * ${mm.M / mm.wm} + ` : ''}${mi * S} + ${laneRc}`;
+      aFrag.push(this.fragment(aTile, row, `kk + ${laneK}`, fragType));
+    }
+    for (let ni = 0; ni < mm.nt; ni++) {
+      const col = `${colWave ? `${colWave} * ${mm.N / mm.wn} + ` : ''}${ni * S} + ${laneRc}`;
+      // B is read as Bᵀ: element (n, k) of the transposed view is B[k][n].
+      const bf = this.fragment({ ...bTile, transposed: !bTile.transposed }, col, `kk + ${laneK}`, fragType);
+      for (let mi = 0; mi < mm.mt; mi++) {
+        const c = frags[mi * mm.nt + ni]!;
+        b.emit(`${c} = ${fn}(${aFrag[mi]}, ${bf}, ${c});`);
+      }
+    }
+    b.close();
+    const regs: string[] = [];
+    frags.forEach((c) => {
+      for (let r = 0; r < per; r++) regs.push(`${c}[${r}]`);
+    });
+    // Fragment elements are read once into locals, so later ops see plain values.
+    this.bound.set(op.result.id, { kind: 'regs', layout: l, regs: regs.map((x) => b.let('float', x)) });
+  }
+
+  /**
+   * Four consecutive k elements (k0 … k0+3) of row `row` of an operand in LDS (as the MFMA
+   * A layout wants them): one 8-byte read when the row is stored contiguously, else four reads.
+   */
+  private fragment(tile: LdsTile, row: string, k0: string, fragType: string): string {
+    const b = this.b;
+    const v = b.fresh('f');
+    if (!tile.transposed) {
+      b.emit(`${fragType} ${v};`);
+      b.emit(`__builtin_memcpy(&${v}, __builtin_assume_aligned(${this.ldsPtr(tile, row, k0)}, 8), 8);`);
+      return v;
+    }
+    const elem = (j: number): string => {
+      const x = `*${this.ldsPtr(tile, `${k0} + ${j}`, row)}`;
+      return fragType === 'tk_short4' ? `(short)${x}` : x;
+    };
+    b.emit(`const ${fragType} ${v} = {${[0, 1, 2, 3].map(elem).join(', ')}};`);
+    return v;
+  }
+
+  /** A dot's first operand in LDS: a loaded tile, or a register tile staged there. */
+  private operandTile(a: TileValue): LdsTile {
+    const bound = this.bound.get(a.id) ?? this.stagedTile(a.id);
+    if (bound?.kind === 'lds') return bound;
+    const tile = this.toLds(a, this.layoutOf(a));
+    this.staged[this.staged.length - 1]!.set(a.id, tile);
+    return tile;
+  }
+
+  /** The wave's index along the MFMA grid's rows or columns (a prologue local), or undefined when 1 wave spans it. */
+  private waveAlong(mm: MmaGrid, which: 'row' | 'col'): string | undefined {
+    const key = `wave-${which}-${mm.wm}-${mm.wn}`;
+    if (this.baseExprs.has(key)) return this.baseExprs.get(key);
+    let r: string | undefined;
+    if (which === 'row' && mm.wm > 1) r = `tk_wave >> ${Math.log2(mm.wn)}`;
+    if (which === 'col' && mm.wn > 1) r = `tk_wave & ${mm.wn - 1}`;
+    let name: string | undefined;
+    if (r) {
+      name = this.b.fresh('tk_w');
+      this.b.emitPrologue(`const int ${name} = ${r};`);
+    }
+    this.baseExprs.set(key, name);
+    return name;
+  }
+
+  // ---- reductions ----
+
+  private combine(fn: string, d: DType, a: string, c: string): string {
+    if (d !== 'f32' && d !== 'i32') throw new Unsupported(`reduction of ${d}`, this.b.span);
+    return this.value(d, this.binary(fn === 'sum' ? 'add' : fn, d, a, c));
+  }
+
+  private reduce(op: Extract<Op, { op: 'reduce' }>): void {
+    const srcL = this.layoutOf(op.src);
+    const { layout: outL, regMap } = sliceLayout(srcL, op.axis);
+    const src = this.get(op.src, srcL);
+    const d = op.result.type.dtype;
+    const parts: (string | undefined)[] = Array.from({ length: outL.nregs }, () => undefined);
+    src.forEach((r, i) => {
+      const j = regMap[i]!;
+      parts[j] = parts[j] !== undefined ? this.combine(op.fn, d, parts[j]!, r) : r;
+    });
+    let vals = parts.map((p) => p!);
+    // Across the lanes that hold other parts of the reduced axis: butterfly shuffles.
+    for (const term of srcL.base[op.axis] ?? []) {
+      if (term.from !== 'lane') continue;
+      for (let bit = term.shift; bit < term.shift + term.bits; bit++) {
+        vals = vals.map((v) => {
+          const o = d === 'f32' ? `tk_shfl_xor(${v}, ${1 << bit})` : `__builtin_bit_cast(int, tk_shfl_xor(__builtin_bit_cast(float, ${v}), ${1 << bit}))`;
+          return this.combine(op.fn, d, v, this.value(d, o));
+        });
+      }
+    }
+    if ((srcL.base[op.axis] ?? []).some((t) => t.from === 'warp')) vals = this.crossWave(op, srcL, outL, vals, d);
+    this.bound.set(op.result.id, { kind: 'regs', layout: outL, regs: vals });
+  }
+
+  /** Combines per-wave partial results: each wave writes its partials to LDS, then every thread reads all of them. */
+  private crossWave(op: Extract<Op, { op: 'reduce' }>, srcL: Layout, outL: Layout, vals: string[], d: DType): string[] {
+    const b = this.b;
+    const terms = (srcL.base[op.axis] ?? []).filter((t) => t.from === 'warp');
+    const nGroups = terms.reduce((n, t) => n * 2 ** t.bits, 1);
+    const keptExtent = op.result.type.shape[0] ?? 1;
+    const kept = (j: number): string => (outL.shape.length === 0 ? '0' : this.coord(outL, 0, j));
+    const buf = this.scratch(nGroups * keptExtent * 4);
+    const ct = d === 'f32' ? 'float' : 'int';
+    // This wave's index along the reduced axis.
+    let mult = 1;
+    const g = b.let(
+      'int',
+      terms
+        .map((t) => {
+          const s = `((tk_wave >> ${t.shift}) & ${(1 << t.bits) - 1}) * ${mult}`;
+          mult *= 2 ** t.bits;
+          return s;
+        })
+        .join(' + '),
+      'grp',
+    );
+    // One writer per (group, kept coordinate): lanes whose reduced-axis lane bits are zero, and no replicas.
+    const laneBits = (srcL.base[op.axis] ?? []).filter((t) => t.from === 'lane').reduce((m, t) => m | (((1 << t.bits) - 1) << t.shift), 0);
+    const waveBits = terms.reduce((m, t) => m | (((1 << t.bits) - 1) << (AMD_LANE_BITS + t.shift)), 0);
+    const repl = replicationMask(outL, this.threads, AMD_LANE_BITS) & ~(laneBits | waveBits);
+    const writer = this.owner(laneBits | repl);
+    if (this.loopDepth > 0) this.barrier();
+    vals.forEach((v, j) => {
+      const write = `((${ct}*)(tk_lds + ${buf}))[${g} * ${keptExtent} + ${kept(j)}] = ${v};`;
+      b.emit(writer ? `if (${writer}) ${write}` : write);
+    });
+    this.barrier();
+    const out = vals.map((_, j) => {
+      let acc: string | undefined;
+      for (let gi = 0; gi < nGroups; gi++) {
+        const x = b.let(ct, `((${ct}*)(tk_lds + ${buf}))[${gi * keptExtent} + ${kept(j)}]`);
+        acc = acc !== undefined ? this.combine(op.fn, d, acc, x) : x;
+      }
+      return acc!;
+    });
+    this.barrier();
+    return out;
+  }
+
+  // ---- conversions between layouts ----
+
+  private convert(x: RegTile, l: Layout, d: DType): string[] {
+    const b = this.b;
+    const shape = l.shape;
+    const n = shape.reduce((a, c) => a * c, 1);
+    const ct = regType(d);
+    const buf = this.scratch(n * Math.max(4, elemBytes(d === 'bool' ? 'i32' : d)));
+    const st = d === 'bool' ? 'int' : ct;
+    const linear = (lay: Layout, i: number): string =>
+      shape.map((_, a) => `${this.coord(lay, a, i)} * ${shape.slice(a + 1).reduce((p, q) => p * q, 1)}`).join(' + ');
+    const owner = this.owner(replicationMask(x.layout, this.threads, AMD_LANE_BITS));
+    if (this.loopDepth > 0) this.barrier();
+    x.regs.forEach((r, i) => {
+      const write = `((${st}*)(tk_lds + ${buf}))[${linear(x.layout, i)}] = ${r};`;
+      b.emit(owner ? `if (${owner}) ${write}` : write);
+    });
+    this.barrier();
+    const out = Array.from({ length: l.nregs }, (_, i) => b.let(ct, `(${ct})((${st}*)(tk_lds + ${buf}))[${linear(l, i)}]`));
+    this.barrier();
+    return out;
+  }
+
+  // ---- control flow ----
+
+  /** Declares mutable locals for a loop's or an if's results. */
+  private declare(d: DType, n: number, init?: readonly string[]): string[] {
+    return Array.from({ length: n }, (_, j) => {
+      const r = this.b.fresh('m');
+      this.b.emit(`${regType(d)} ${r}${init ? ` = ${init[j]}` : ''};`);
+      return r;
+    });
+  }
+
+  private forLoop(op: Extract<Op, { op: 'for' }>): void {
+    const b = this.b;
+    const layouts = op.iterArgs.map((a) => this.layoutOf(a));
+    const regs = op.iterArgs.map((a, i) => this.declare(a.type.dtype, layouts[i]!.nregs, this.get(op.inits[i]!, layouts[i]!)));
+    const lo = this.scalar(op.lower);
+    const hi = this.scalar(op.upper);
+    const iv = b.fresh('iv');
+    b.open(`for (int ${iv} = ${lo}; ${iv} < ${hi}; ${iv} += ${op.step})`);
+    this.loopDepth++;
+    this.inScope(() => {
+      this.bound.set(op.iv.id, { kind: 'regs', layout: SCALAR, regs: [iv] });
+      op.iterArgs.forEach((a, i) => this.bound.set(a.id, { kind: 'regs', layout: layouts[i]!, regs: regs[i]! }));
+      this.block(op.body);
+      const y = op.body.ops[op.body.ops.length - 1];
+      if (y?.op !== 'yield') throw new Unsupported('internal: loop body without yield', op.span);
+      // Values first, then the assignments: a yielded value may be another iteration argument.
+      const vals = y.values.map((v, i) => this.get(v, layouts[i]!).map((r) => b.let(regType(v.type.dtype), r)));
+      vals.forEach((vs, i) => vs.forEach((t, j) => b.emit(`${regs[i]![j]} = ${t};`)));
+    });
+    this.loopDepth--;
+    b.close();
+    op.results.forEach((r, i) => this.bound.set(r.id, { kind: 'regs', layout: layouts[i]!, regs: regs[i]! }));
+  }
+
+  private ifOp(op: Extract<Op, { op: 'if' }>): void {
+    const b = this.b;
+    const layouts = op.results.map((r) => this.layoutOf(r));
+    const regs = op.results.map((r, i) => this.declare(r.type.dtype, layouts[i]!.nregs));
+    const branch = (bl: Block): void =>
+      this.inScope(() => {
+        this.block(bl);
+        const y = bl.ops[bl.ops.length - 1];
+        if (y?.op === 'yield') y.values.forEach((v, i) => this.get(v, layouts[i]!).forEach((r, j) => b.emit(`${regs[i]![j]} = ${r};`)));
+      });
+    b.open(`if (${this.scalar(op.cond)})`);
+    branch(op.then);
+    b.mid('} else {');
+    branch(op.else);
+    b.close();
+    op.results.forEach((r, i) => this.bound.set(r.id, { kind: 'regs', layout: layouts[i]!, regs: regs[i]! }));
+  }
+}
