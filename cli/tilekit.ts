@@ -5,6 +5,10 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { checkCommand } from '../dsl/check-command.js';
 import { EXIT_ERRORS, EXIT_USAGE, processIO, type CliIO } from '../dsl/cli-io.js';
+import type { Backend as SelftestBackend } from '../kernels/selftest-command.js';
+
+// Listed here, not imported: the CLI loads each command's module only when it runs.
+const SELFTEST_BACKENDS: readonly SelftestBackend[] = ['interpret', 'emulate', 'hip-cpu'];
 
 export { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, processIO, type CliIO } from '../dsl/cli-io.js';
 
@@ -106,12 +110,12 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
       return Number(v);
     }, 20261129)
     .option('-k, --kernel <name>', 'only this kernel (repeatable)', collect, [])
-    .option('-b, --backend <name>', 'only this backend: interpret or emulate (repeatable)', (v: string, prev: ('interpret' | 'emulate')[]) => {
-      if (v !== 'interpret' && v !== 'emulate') throw new InvalidArgumentError('expected interpret or emulate');
-      const b: 'interpret' | 'emulate' = v;
+    .option('-b, --backend <name>', 'only this backend: interpret, emulate or hip-cpu (repeatable)', (v: string, prev: SelftestBackend[]) => {
+      const b = SELFTEST_BACKENDS.find((x) => x === v);
+      if (!b) throw new InvalidArgumentError(`expected one of ${SELFTEST_BACKENDS.join(', ')}`);
       return [...prev, b];
-    }, [] as ('interpret' | 'emulate')[])
-    .action(async (flags: { seed: number; kernel: string[]; backend: ('interpret' | 'emulate')[] }) => {
+    }, [] as SelftestBackend[])
+    .action(async (flags: { seed: number; kernel: string[]; backend: SelftestBackend[] }) => {
       const { selftestCommand } = await import('../kernels/selftest-command.js');
       code = await selftestCommand({ seed: flags.seed, kernels: flags.kernel, backends: flags.backend }, io);
     });

@@ -3,7 +3,9 @@
  * backend this machine can run, against its float64 reference. One line per case as it finishes,
  * then a summary; exit 1 when any case fails. Each line names the rung of the verification
  * ladder the case reached: L1 the interpreter matches the reference; L3 the PTX the NVIDIA backend
- * emits assembles with ptxas (L2) and, run in the PTX emulator, matches with the sanitizer clean.
+ * emits assembles with ptxas (L2) and, run in the PTX emulator, matches with the sanitizer clean;
+ * L3 for `hip-cpu`: the HIP the AMD backend emits compiles for gfx942 with clang-19 (L2) and, built
+ * for the host and run by the CPU harness, matches.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,9 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { buildKernelIR } from '../compiler/compile.js';
 import { type KernelArgs, interpret } from '../compiler/interpreter.js';
 import type { IRKernel } from '../compiler/ir.js';
+import { compileHip } from '../compiler/hip/compile-hip.js';
 import { compilePtx } from '../compiler/ptx/compile-ptx.js';
+import { buildCodeObject, findClang } from '../compiler/toolchain/clang.js';
 import { assemble, findPtxas } from '../compiler/toolchain/ptxas.js';
 import { runOnEmulator } from '../runtime/emulate-backend.js';
+import { findClangxx, runOnHipCpu } from '../runtime/hip-cpu/hip-cpu-backend.js';
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, reportDiagnostics, type CliIO } from '../dsl/cli-io.js';
 import { SourceText } from '../dsl/source.js';
 import { relL2 } from '../runtime/compare.js';
@@ -35,10 +40,22 @@ export interface SelftestOptions {
   /** Only cases of these kernels. */
   kernels?: readonly string[];
   /** Only these backends (default: every one this machine has). */
-  backends?: readonly ('interpret' | 'emulate')[];
+  backends?: readonly Backend[];
 }
 
-type Backend = 'interpret' | 'emulate';
+export const SELFTEST_BACKENDS = ['interpret', 'emulate', 'hip-cpu'] as const;
+export type Backend = (typeof SELFTEST_BACKENDS)[number];
+
+/** What this machine has: ptxas for L2 of the PTX path; clang-19 (device) and clang++-19 (harness) for the AMD path. */
+interface Tools {
+  readonly ptxas: boolean;
+  readonly clang: boolean;
+}
+
+/** The first line of an error's message. */
+function firstLine(e: unknown): string {
+  return e instanceof Error ? e.message.split('\n')[0]! : String(e);
+}
 
 /** One backend's run of a case: the error against the reference, findings, the rung reached. */
 async function runCase(
@@ -48,31 +65,48 @@ async function runCase(
   make: () => { args: KernelArgs; reference: Float64Array },
   output: string,
   tolerance: number,
-  ptxas: boolean,
+  tools: Tools,
 ): Promise<{ err: number; ok: boolean; rung: string; note: string }> {
   const { args, reference } = make();
   let findings = 0;
   let note = '';
   let rung = 'L1';
+  const failed = (why: string, at = 'L0') => ({ err: Infinity, ok: false, rung: at, note: why });
   if (backend === 'interpret') interpret(ir, args);
-  else {
+  else if (backend === 'emulate') {
     const r = compilePtx(ir, 'sm_80', src);
-    if (!r.compiled) return { err: Infinity, ok: false, rung: 'L0', note: `does not compile: ${r.diagnostics.map((d) => `${d.code} ${d.message}`).join('; ')}` };
+    if (!r.compiled) return failed(`does not compile: ${r.diagnostics.map((d) => `${d.code} ${d.message}`).join('; ')}`);
     rung = 'L3';
-    if (ptxas) {
+    if (tools.ptxas) {
       try {
         await assemble(r.compiled.ptx, { arch: 'sm_80' });
       } catch (e) {
-        return { err: Infinity, ok: false, rung: 'L1', note: `ptxas rejects it: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` };
+        return failed(`ptxas rejects it: ${firstLine(e)}`, 'L1');
       }
     } else note = 'ptxas not found: L2 not checked';
     findings = runOnEmulator(r.compiled, ir, args).findings.length;
     if (findings > 0) note = `${findings} sanitizer finding(s): run it with \`tilekit run --backend emulate\``;
+  } else {
+    const r = compileHip(ir, 'gfx942', { source: src });
+    if (!r.compiled) return failed(`does not compile: ${r.diagnostics.map((d) => `${d.code} ${d.message}`).join('; ')}`);
+    rung = 'L3';
+    try {
+      const built = await buildCodeObject(r.compiled.source, { arch: 'gfx942', emit: ['assembly'] });
+      const scratch = built.report.find((x) => x.kernel === ir.name)?.scratchBytes ?? 0;
+      if (scratch > 0) note = `gfx942: ${scratch} bytes/lane of scratch (register spills)`;
+    } catch (e) {
+      return failed(`clang-19 rejects it for gfx942: ${firstLine(e)}`, 'L1');
+    }
+    try {
+      await runOnHipCpu(r.compiled, ir, args);
+    } catch (e) {
+      return failed(`the HIP CPU harness failed: ${firstLine(e)}`, 'L2');
+    }
   }
   const out = args.get(output);
   const err = out && typeof out !== 'number' ? relL2(out.data, reference) : Infinity;
   const ok = err <= tolerance && findings === 0;
-  return { err, ok, rung: ok ? rung : backend === 'emulate' ? 'L2' : 'L0', note };
+  return { err, ok, rung: ok ? rung : backend === 'interpret' ? 'L0' : 'L2', note };
 }
 
 export async function selftestCommand(opts: SelftestOptions, io: CliIO): Promise<number> {
@@ -81,10 +115,22 @@ export async function selftestCommand(opts: SelftestOptions, io: CliIO): Promise
     io.err(`error: no selftest case for kernel ${opts.kernels?.join(', ')}; kernels: ${[...new Set(selftestCases().map((c) => c.kernel))].join(', ')}`);
     return EXIT_USAGE;
   }
-  const backends: Backend[] = opts.backends?.length ? [...opts.backends] : ['interpret', 'emulate'];
-  const ptxas = findPtxas() !== undefined;
+  const tools: Tools = { ptxas: findPtxas() !== undefined, clang: findClang() !== undefined && findClangxx() !== undefined };
+  const notes: string[] = [];
+  if (!tools.ptxas) notes.push('ptxas not found: PTX is emulated without assembling it');
+  // The AMD path needs clang-19 for both the device compile and the host harness: no silent L3 without it.
+  let backends: Backend[] = opts.backends?.length ? [...opts.backends] : [...SELFTEST_BACKENDS];
+  if (!tools.clang) {
+    const why = 'clang-19 not found (apt-get install clang-19 lld-19): the AMD backend (hip-cpu) is not checked';
+    if (opts.backends?.includes('hip-cpu')) {
+      io.err(`error: ${why}`);
+      return EXIT_ERRORS;
+    }
+    backends = backends.filter((b) => b !== 'hip-cpu');
+    notes.push(why);
+  }
   const dir = shippedKernelsDir();
-  io.out(`tilekit selftest: ${cases.length} cases × ${backends.join(' + ')}, seed ${opts.seed}${ptxas ? '' : ' (ptxas not found: PTX is emulated without assembling it)'}`);
+  io.out(`tilekit selftest: ${cases.length} cases × ${backends.join(' + ')}, seed ${opts.seed}${notes.map((n) => ` (${n})`).join('')}`);
   io.out(`${'kernel'.padEnd(12)} ${'constants'.padEnd(34)} ${'shape'.padEnd(36)} ${'backend'.padEnd(10)} ${'rel L2'.padStart(9)} ${'tol'.padStart(7)}  rung  result     ms`);
   let failed = 0;
   let runs = 0;
@@ -103,7 +149,7 @@ export async function selftestCommand(opts: SelftestOptions, io: CliIO): Promise
     const seed = opts.seed + i;
     for (const backend of backends) {
       const t0 = performance.now();
-      const r = await runCase(backend, ir, src, () => c.make(seed), c.output, c.tolerance, ptxas);
+      const r = await runCase(backend, ir, src, () => c.make(seed), c.output, c.tolerance, tools);
       runs++;
       if (!r.ok) failed++;
       const ms = (performance.now() - t0).toFixed(0);
@@ -113,6 +159,9 @@ export async function selftestCommand(opts: SelftestOptions, io: CliIO): Promise
       );
     }
   }
-  io.out(`${runs - failed} passed, ${failed} failed (default configuration of each kernel; emulate: PTX for sm_80 in the PTX emulator, sanitizer on)`);
+  io.out(
+    `${runs - failed} passed, ${failed} failed (default configuration of each kernel; emulate: PTX for sm_80 in the PTX emulator, sanitizer on; ` +
+      `hip-cpu: HIP for gfx942, compiled by clang-19, run on CPU threads)`,
+  );
   return failed === 0 ? EXIT_OK : EXIT_ERRORS;
 }
