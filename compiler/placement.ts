@@ -165,3 +165,32 @@ export function placeValues(k: IRKernel, target: PlacementTarget): Placements {
   });
   return { of, defs, uses, defaultLayout };
 }
+
+/**
+ * Loads of a `pipelined(N ≥ 2)` loop body that a backend can issue iterations ahead: they only
+ * feed dot (placed in shared memory), are unmasked, and their indices depend only on the loop
+ * variable and values from outside the loop.
+ */
+export function pipelinableLoads(op: Extract<Op, { op: 'for' }>, place: Placements): Extract<Op, { op: 'load' }>[] {
+  if ((op.stages ?? 1) < 2) return [];
+  const inside = new Set<number>();
+  const mark = (bl: Block): void => {
+    for (const o of bl.ops) {
+      for (const r of resultsOf(o)) inside.add(r.id);
+      if (o.op === 'for') {
+        inside.add(o.iv.id);
+        o.iterArgs.forEach((a) => inside.add(a.id));
+      }
+      for (const inner of opBlocks(o)) mark(inner);
+    }
+  };
+  mark(op.body);
+  const ok = (v: TileValue): boolean => {
+    if (v.id === op.iv.id || !inside.has(v.id)) return true;
+    const d = place.defs.get(v.id);
+    return !!d && CHEAP_OPS.has(d.op) && opOperands(d).every((x) => ok(x as TileValue));
+  };
+  return op.body.ops.filter(
+    (o): o is Extract<Op, { op: 'load' }> => o.op === 'load' && place.of.get(o.result.id) === 'smem' && !o.mask && o.indices.every((ix) => ok(ix.offset)) && ok(o.other),
+  );
+}

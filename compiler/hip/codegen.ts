@@ -18,7 +18,7 @@ import type { Span } from '../../dsl/span.js';
 import type { AccessIndex, Block, IRKernel, Op, TileValue } from '../ir.js';
 import type { AbiParam } from '../kernel-abi.js';
 import { BLOCKED_VEC, type Layout, type MmaGrid, SCALAR, collapse, isPow2, removeAxis, replicationMask, sliceLayout, vectorRuns } from '../layout.js';
-import { CHEAP_OPS, type Placements, placeValues } from '../placement.js';
+import { CHEAP_OPS, type Placements, pipelinableLoads, placeValues } from '../placement.js';
 import { HipBuilder } from './hip-builder.js';
 import { WAVE_SIZE } from './kernel-abi.js';
 import { AMD_LANE_BITS, type MfmaSize, mfmaAccRegs, mfmaK, mfmaLayout } from './mfma-layout.js';
@@ -50,6 +50,17 @@ interface LdsTile {
   readonly pitch: number;
   /** A `transpose` view: element (r, c) of the value is (c, r) of the stored tile. */
   readonly transposed: boolean;
+  /** A run-time byte offset on top of `offset`: the slot of a pipelined ring. */
+  readonly dyn?: string;
+}
+
+/** One thread's 4-element chunk of a tile on its way to LDS: a local array and where it goes. */
+interface Chunk {
+  readonly data: string;
+  readonly row: string;
+  readonly col: string;
+  /** When the chunk exists (past the tile's last chunk, or a prefetch past the loop's end: not). */
+  readonly guard?: string;
 }
 
 interface TensorBinding {
@@ -572,8 +583,10 @@ class HipCodegen {
     const p = this.place.of.get(v.id);
     if (p && p !== 'smem') return p;
     const d = this.place.defaultLayout(v);
-    if (!d) throw new Unsupported(`no register layout for a [${v.type.shape.join(', ')}] tile (tile sizes must be powers of two)`, this.b.span);
-    return d;
+    if (d) return d;
+    const shape = v.type.shape;
+    if (shape.every(isPow2)) throw new Unsupported(this.mfmaMisfit(shape), this.b.span);
+    throw new Unsupported(`no register layout for a [${shape.join(', ')}] tile (tile sizes must be powers of two)`, this.b.span);
   }
 
   // ---- global memory ----
@@ -751,60 +764,87 @@ class HipCodegen {
     this.b.emit('tk_barrier();');
   }
 
-  private newLdsTile(rows: number, cols: number, dtype: DType): LdsTile {
+  /** A new LDS tile (`slots` of them back to back, for a pipelined ring). */
+  private newLdsTile(rows: number, cols: number, dtype: DType, slots = 1): LdsTile {
     const pitch = cols * elemBytes(dtype) + LDS_ROW_PAD;
-    return { kind: 'lds', offset: this.allocLds(rows * pitch), rows, cols, dtype, pitch, transposed: false };
+    return { kind: 'lds', offset: this.allocLds(rows * pitch * slots), rows, cols, dtype, pitch, transposed: false };
   }
 
   /** A pointer expression to element (row, col) of an LDS tile, typed as its memory element. */
   private ldsPtr(tile: LdsTile, row: string, col: string): string {
-    return `((${memType(tile.dtype)}*)(tk_lds + ${tile.offset} + (${row}) * ${tile.pitch}) + (${col}))`;
+    return `((${memType(tile.dtype)}*)(tk_lds + ${tile.offset}${tile.dyn ? ` + ${tile.dyn}` : ''} + (${row}) * ${tile.pitch}) + (${col}))`;
   }
 
-  /**
-   * A load that only feeds dot: the tile is copied to LDS by all threads in chunks of 4 elements
-   * (one 8-byte global load where the chunk is inside the tensor and aligned, element loads with
-   * the `other` value past the edges otherwise), then a barrier.
-   */
-  private loadToLds(op: Extract<Op, { op: 'load' }>, t: TensorBinding): void {
-    const b = this.b;
+  /** Checks a load feeding dot and gives its tile's shape. */
+  private ldsLoadShape(op: Extract<Op, { op: 'load' }>, t: TensorBinding): [number, number] {
     const [rows, cols] = op.result.type.shape as [number, number];
     if (op.mask) throw new Unsupported('masked loads feeding dot', op.span);
     if (!isPow2(rows) || !isPow2(cols) || cols < BLOCKED_VEC) throw new Unsupported(`dot operand tile [${rows}, ${cols}]: sizes must be powers of two, at least ${BLOCKED_VEC} columns`, op.span);
     if (t.dtype !== 'f16' && t.dtype !== 'bf16') throw new Unsupported(`dot of ${t.dtype} operands (MFMA here takes f16 or bf16)`, op.span);
+    return [rows, cols];
+  }
+
+  /** A load that only feeds dot, outside a pipelined loop: read, write to LDS, barrier. */
+  private loadToLds(op: Extract<Op, { op: 'load' }>, t: TensorBinding): void {
+    const [rows, cols] = this.ldsLoadShape(op, t);
     const tile = this.newLdsTile(rows, cols, t.dtype);
     // The previous iteration's MFMA reads may still use this buffer.
     if (this.loopDepth > 0) this.barrier();
+    this.writeChunks(tile, this.readChunks(op, t));
+    this.barrier();
+    this.bound.set(op.result.id, tile);
+  }
+
+  /**
+   * Each thread's share of a load's tile, read from global memory into locals: 4-element chunks,
+   * chunk e = tid + k · threads. A chunk inside the tensor and 8-byte aligned (checked at run time)
+   * is one 8-byte load; otherwise element loads with the `other` value past the edges. `when`: a
+   * condition for reading at all (a prefetch past the loop's end reads nothing).
+   */
+  private readChunks(op: Extract<Op, { op: 'load' }>, t: TensorBinding, when?: string): Chunk[] {
+    const b = this.b;
+    const [rows, cols] = op.result.type.shape as [number, number];
     const uni = this.uniformAccess(t, op.indices);
     const other = toMem(t.dtype, this.scalar(op.other));
     const slice = op.indices.flatMap((ix, a) => (ix.size === null ? [] : [a]));
     const contiguous = slice[1] === op.indices.length - 1;
-    const chunks = (rows * cols) / BLOCKED_VEC;
+    const total = (rows * cols) / BLOCKED_VEC;
+    const perRow = cols / BLOCKED_VEC;
     const mt = memType(t.dtype);
-    this.inScope(() => {
-      b.open(`for (int e = tk_tid; e < ${chunks}; e += ${this.threads})`);
-      const r = b.let('int', `e / ${cols / BLOCKED_VEC}`);
-      const c = b.let('int', `(e % ${cols / BLOCKED_VEC}) * ${BLOCKED_VEC}`);
-      const dst = this.ldsPtr(tile, r, c);
-      const first = b.let('long long', this.elementOffset(t, op.indices, uni, [r, c]), 'off');
-      const lastIn = this.inBounds(t, op.indices, uni, [r, `${c} + ${BLOCKED_VEC - 1}`]);
+    const out: Chunk[] = [];
+    for (let k = 0; k * this.threads < total; k++) {
+      const e = b.let('int', `tk_tid + ${k * this.threads}`, 'e');
+      const row = b.let('int', `${e} / ${perRow}`);
+      const col = b.let('int', `(${e} % ${perRow}) * ${BLOCKED_VEC}`);
+      const guard = [...((k + 1) * this.threads > total ? [`${e} < ${total}`] : []), ...(when ? [when] : [])].join(' && ') || undefined;
+      const data = b.fresh('ch');
+      b.emit(`${mt} ${data}[${BLOCKED_VEC}];`);
+      if (guard) b.open(`if (${guard})`);
+      const first = b.let('long long', this.elementOffset(t, op.indices, uni, [row, col]), 'off');
       if (contiguous) {
-        const conds = [`((unsigned long long)(${t.ptr} + ${first}) & 7) == 0`, ...(lastIn ? [lastIn] : [])];
-        b.open(`if (${conds.join(' && ')})`);
-        b.emit(`__builtin_memcpy(__builtin_assume_aligned(${dst}, 8), __builtin_assume_aligned(${t.ptr} + ${first}, 8), 8);`);
+        const lastIn = this.inBounds(t, op.indices, uni, [row, `${col} + ${BLOCKED_VEC - 1}`]);
+        b.open(`if (${[`((unsigned long long)(${t.ptr} + ${first}) & 7) == 0`, ...(lastIn ? [lastIn] : [])].join(' && ')})`);
+        b.emit(`__builtin_memcpy(${data}, __builtin_assume_aligned(${t.ptr} + ${first}, 8), 8);`);
         b.mid('} else {');
       }
-      for (let e = 0; e < BLOCKED_VEC; e++) {
-        const col = `${c} + ${e}`;
-        const cond = this.inBounds(t, op.indices, uni, [r, col]);
-        const off = this.elementOffset(t, op.indices, uni, [r, col]);
-        b.emit(`${dst}[${e}] = ${cond ? `(${cond}) ? ${t.ptr}[${off}] : (${mt})${other}` : `${t.ptr}[${off}]`};`);
+      for (let j = 0; j < BLOCKED_VEC; j++) {
+        const cond = this.inBounds(t, op.indices, uni, [row, `${col} + ${j}`]);
+        const off = this.elementOffset(t, op.indices, uni, [row, `${col} + ${j}`]);
+        b.emit(`${data}[${j}] = ${cond ? `(${cond}) ? ${t.ptr}[${off}] : (${mt})${other}` : `${t.ptr}[${off}]`};`);
       }
       if (contiguous) b.close();
-      b.close();
-    });
-    this.barrier();
-    this.bound.set(op.result.id, tile);
+      if (guard) b.close();
+      out.push({ data, row, col, ...(guard ? { guard } : {}) });
+    }
+    return out;
+  }
+
+  /** Writes chunks read by readChunks into an LDS tile (8 bytes each; rows are 8-byte aligned). */
+  private writeChunks(tile: LdsTile, chunks: readonly Chunk[]): void {
+    for (const c of chunks) {
+      const write = `__builtin_memcpy(__builtin_assume_aligned(${this.ldsPtr(tile, c.row, c.col)}, 8), ${c.data}, 8);`;
+      this.b.emit(c.guard ? `if (${c.guard}) ${write}` : write);
+    }
   }
 
   /** Writes a register tile to a new LDS tile (one writer per element), then a barrier. */
@@ -829,10 +869,7 @@ class HipCodegen {
     const l = this.layoutOf(op.result);
     const mm = l.mma;
     if (!mm?.mfma) {
-      throw new Unsupported(
-        `dot result [${op.result.type.shape.join(', ')}] does not fit ${this.mfma}×${this.mfma} MFMA tiles over ${this.waves} wavefronts`,
-        op.span,
-      );
+      throw new Unsupported(this.mfmaMisfit(op.result.type.shape), op.span);
     }
     const dt = op.a.type.dtype;
     if (dt !== 'f16' && dt !== 'bf16') throw new Unsupported(`dot of ${dt} operands (MFMA here takes f16 or bf16)`, op.span);
@@ -881,6 +918,11 @@ class HipCodegen {
     });
     // Fragment elements are read once into locals, so later ops see plain values.
     this.bound.set(op.result.id, { kind: 'regs', layout: l, regs: regs.map((x) => b.let('float', x)) });
+  }
+
+  private mfmaMisfit(shape: readonly number[]): string {
+    const other = this.mfma === 32 ? ' (16×16 MFMA, --mfma 16, fits smaller tiles)' : '';
+    return `a [${shape.join(', ')}] dot result does not fit ${this.mfma}×${this.mfma} MFMA tiles over ${this.waves} wavefronts${other}`;
   }
 
   /**
@@ -1039,24 +1081,85 @@ class HipCodegen {
     });
   }
 
+  /**
+   * Reads `loads` for loop variable value `iv` (a C++ expression) into chunks, inside a TS scope
+   * where the loop variable means `iv`, so index expressions are recomputed for that iteration.
+   */
+  private prefetch(op: Extract<Op, { op: 'for' }>, loads: readonly Extract<Op, { op: 'load' }>[], iv: string, when: string): Chunk[][] {
+    const saved = this.bound.get(op.iv.id);
+    const out = this.inScope(() => {
+      this.bound.set(op.iv.id, { kind: 'regs', layout: SCALAR, regs: [iv] });
+      return loads.map((ld) => {
+        this.b.span = ld.span ?? this.b.span;
+        return this.readChunks(ld, this.bound.get(ld.tensor.id) as TensorBinding, when);
+      });
+    });
+    if (saved) this.bound.set(op.iv.id, saved);
+    else this.bound.delete(op.iv.id);
+    return out;
+  }
+
+  /**
+   * A loop; with `pipelined(N ≥ 2)`, its dot-only loads go through a ring of N − 1 LDS slots
+   * (registers hold the N-th stage, so a stage costs LDS only once it is needed there): slots for
+   * the first N − 1 iterations are filled before the loop; iteration i issues the global reads of
+   * iteration i + N − 1 into registers, computes on slot i mod (N − 1), waits at a barrier until
+   * every wave is done with that slot, writes the registers into it, and waits again. The global
+   * latency hides behind the iteration's MFMAs, with the two barriers a non-pipelined loop has too.
+   */
   private forLoop(op: Extract<Op, { op: 'for' }>): void {
     const b = this.b;
     const layouts = op.iterArgs.map((a) => this.layoutOf(a));
     const regs = op.iterArgs.map((a, i) => this.declare(a.type.dtype, layouts[i]!.nregs, this.get(op.inits[i]!, layouts[i]!)));
     const lo = this.scalar(op.lower);
     const hi = this.scalar(op.upper);
+    const pipelined = pipelinableLoads(op, this.place);
+    const slots = (op.stages ?? 1) - 1;
+    const rings = pipelined.map((ld) => {
+      const t = this.bound.get(ld.tensor.id) as TensorBinding;
+      const [rows, cols] = this.ldsLoadShape(ld, t);
+      const tile = this.newLdsTile(rows, cols, t.dtype, slots);
+      return { tile, stride: rows * tile.pitch };
+    });
+    const inSlot = (slot: string | number): LdsTile[] => rings.map((r) => (slots === 1 ? r.tile : { ...r.tile, dyn: `${slot} * ${r.stride}` }));
+    let slot: string | undefined;
+    if (pipelined.length > 0) {
+      // Inside an outer loop, the ring may still be read by the previous outer iteration.
+      if (this.loopDepth > 0) this.barrier();
+      for (let s = 0; s < slots; s++) {
+        const iv = b.let('int', `${lo} + ${s * op.step}`, 'iv');
+        const chunks = this.prefetch(op, pipelined, iv, `${iv} < ${hi}`);
+        inSlot(s).forEach((tile, j) => this.writeChunks(tile, chunks[j]!));
+      }
+      this.barrier();
+      slot = b.fresh('slot');
+      if (slots > 1) b.emit(`int ${slot} = 0;`);
+    }
     const iv = b.fresh('iv');
     b.open(`for (int ${iv} = ${lo}; ${iv} < ${hi}; ${iv} += ${op.step})`);
     this.loopDepth++;
     this.inScope(() => {
+      let ahead: Chunk[][] = [];
+      if (slot !== undefined) {
+        const next = b.let('int', `${iv} + ${slots * op.step}`, 'iv');
+        ahead = this.prefetch(op, pipelined, next, `${next} < ${hi}`);
+        inSlot(slot).forEach((tile, j) => this.bound.set(pipelined[j]!.result.id, tile));
+      }
       this.bound.set(op.iv.id, { kind: 'regs', layout: SCALAR, regs: [iv] });
       op.iterArgs.forEach((a, i) => this.bound.set(a.id, { kind: 'regs', layout: layouts[i]!, regs: regs[i]! }));
-      this.block(op.body);
+      for (const o of op.body.ops) if (!pipelined.includes(o as Extract<Op, { op: 'load' }>)) this.op(o);
       const y = op.body.ops[op.body.ops.length - 1];
       if (y?.op !== 'yield') throw new Unsupported('internal: loop body without yield', op.span);
       // Values first, then the assignments: a yielded value may be another iteration argument.
       const vals = y.values.map((v, i) => this.get(v, layouts[i]!).map((r) => b.let(regType(v.type.dtype), r)));
       vals.forEach((vs, i) => vs.forEach((t, j) => b.emit(`${regs[i]![j]} = ${t};`)));
+      if (slot !== undefined) {
+        b.span = op.span ?? b.span;
+        this.barrier();
+        inSlot(slot).forEach((tile, j) => this.writeChunks(tile, ahead[j]!));
+        this.barrier();
+        if (slots > 1) b.emit(`${slot} = ${slot} == ${slots - 1} ? 0 : ${slot} + 1;`);
+      }
     });
     this.loopDepth--;
     b.close();

@@ -19,8 +19,7 @@ import type { Span } from '../../dsl/span.js';
 import type { AccessIndex, Block, IRKernel, Op, TileValue } from '../ir.js';
 import type { AbiParam } from '../kernel-abi.js';
 import { BLOCKED_VEC, type Layout, NVIDIA_LANE_BITS, SCALAR, collapse, isPow2, mmaLayout, removeAxis, replicationMask, sliceLayout, vectorRuns } from '../layout.js';
-import { CHEAP_OPS, type Placements, placeValues } from '../placement.js';
-import { opOperands as opOperandsOf } from '../ir.js';
+import { CHEAP_OPS, type Placements, pipelinableLoads, placeValues } from '../placement.js';
 import { PtxBuilder, type Reg, type RegClass } from './ptx-builder.js';
 
 /** A construct the backend cannot lower yet: reported as TK4003 at the op's span. */
@@ -1350,38 +1349,6 @@ class Codegen {
     this.b.emit(`mov.${ptxType(d).bits} ${dst.name}, ${src.name}`);
   }
 
-  /**
-   * Loads of a loop body that can be issued ahead: they only feed dot, and their indices depend
-   * only on the loop variable and values from outside the loop.
-   */
-  private pipelinableLoads(op: Extract<Op, { op: 'for' }>): Extract<Op, { op: 'load' }>[] {
-    if ((op.stages ?? 1) < 2) return [];
-    const inside = new Set<number>();
-    const mark = (bl: Block): void => {
-      for (const o of bl.ops) {
-        for (const r of o.op === 'for' || o.op === 'if' ? o.results : o.op === 'store' || o.op === 'yield' ? [] : [o.result]) inside.add(r.id);
-        if (o.op === 'for') {
-          inside.add(o.iv.id);
-          o.iterArgs.forEach((a) => inside.add(a.id));
-          mark(o.body);
-        }
-        if (o.op === 'if') {
-          mark(o.then);
-          mark(o.else);
-        }
-      }
-    };
-    mark(op.body);
-    const ok = (v: TileValue): boolean => {
-      if (v.id === op.iv.id || !inside.has(v.id)) return true;
-      const d = this.place.defs.get(v.id);
-      return !!d && CHEAP_OPS.has(d.op) && opOperandsOf(d).every((x) => ok(x as TileValue));
-    };
-    return op.body.ops.filter(
-      (o): o is Extract<Op, { op: 'load' }> => o.op === 'load' && this.place.of.get(o.result.id) === 'smem' && !o.mask && o.indices.every((ix) => ok(ix.offset)) && ok(o.other),
-    );
-  }
-
   /** Copies `loads` for loop variable value `iv` into `tiles` (one per load), if `iv < hi`; commits a group either way. */
   private prefetch(op: Extract<Op, { op: 'for' }>, loads: readonly Extract<Op, { op: 'load' }>[], tiles: readonly SmemTile[], iv: Reg, hi: Reg): void {
     const b = this.b;
@@ -1405,7 +1372,7 @@ class Codegen {
 
   private forLoop(op: Extract<Op, { op: 'for' }>): void {
     const b = this.b;
-    const pipelined = this.pipelinableLoads(op);
+    const pipelined = pipelinableLoads(op, this.place);
     const stages = op.stages ?? 1;
     const layouts = op.iterArgs.map((a) => this.layoutOf(a));
     const regs = op.iterArgs.map((a, i) => Array.from({ length: layouts[i]!.nregs }, () => b.reg(regClass(a.type.dtype))));
