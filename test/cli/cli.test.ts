@@ -2,7 +2,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findClang } from '../../compiler/toolchain/clang.js';
+import { findClangxx } from '../../runtime/hip-cpu/hip-cpu-backend.js';
 import { cli } from '../support/cli.js';
+import { requireTool } from '../support/toolchains.js';
 
 
 
@@ -242,13 +245,21 @@ describe('run --backend interpret', () => {
 });
 
 describe('tilekit selftest', () => {
+  const hasAmdTools = requireTool('clang-19', findClang() !== undefined && findClangxx() !== undefined);
+
   it('runs the chosen kernels against their references and ends with a pass/fail count', async () => {
     const r = await cli('selftest', '--kernel', 'mlp_down', '--seed', '3');
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('seed 3');
     expect(r.out).toMatch(/mlp_down .* interpret .* L1 +ok/);
     expect(r.out).toMatch(/mlp_down .* emulate .* L3 +ok/);
-    expect(r.out).toContain('4 passed, 0 failed');
+    if (hasAmdTools) {
+      expect(r.out).toMatch(/mlp_down .* hip-cpu .* L3 +ok/);
+      expect(r.out).toContain('6 passed, 0 failed');
+    } else {
+      expect(r.out).toContain('clang-19 not found');
+      expect(r.out).toContain('4 passed, 0 failed');
+    }
   });
 
   it('--backend limits the run to one backend', async () => {
