@@ -529,7 +529,7 @@ export async function buildCodeObject(source: string, opts: BuildCodeObjectOptio
   // compile leaves nothing behind in the shared temp dir.
   const env = { ...process.env, TMPDIR: runDir };
   const t0 = performance.now();
-  const [asmRun, objRun] = await Promise.all([runTool(clang, asmArgs(runDir), timeoutMs, env), wantObject ? runTool(clang, objArgs(runDir), timeoutMs, env) : undefined]);
+  const [asmRun, objRun] = await Promise.all([runTool(clang, asmArgs(runDir), timeoutMs, { env }), wantObject ? runTool(clang, objArgs(runDir), timeoutMs, { env }) : undefined]);
   const ms = performance.now() - t0;
 
   for (const r of [asmRun, objRun]) {

@@ -39,24 +39,34 @@ export interface RunOutcome {
   /** errno of a failed start (ENOENT, EACCES), of a stdio overflow, or ESIGNAL. */
   errorCode?: string;
   errorMessage?: string;
+  /** The signal that ended the process, when one did (a crash: SIGSEGV, SIGABRT). */
+  signal?: string;
 }
 
 /**
  * Runs `file args…` (no shell), killing it after `timeoutMs`; never rejects.
- * @param env the child's environment (default: this process's).
+ * `env`: the child's environment (default: this process's); `cwd`: its working folder.
  */
-export function runTool(file: string, args: readonly string[], timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<RunOutcome> {
+export function runTool(file: string, args: readonly string[], timeoutMs: number, opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<RunOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     let partialStderr = '';
-    const options = { encoding: 'utf8' as const, maxBuffer: 64 * 1024 * 1024, windowsHide: true, ...(env !== undefined ? { env } : {}) };
+    const options = { encoding: 'utf8' as const, maxBuffer: 64 * 1024 * 1024, windowsHide: true, ...(opts.env !== undefined ? { env: opts.env } : {}), ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}) };
     const child = execFile(file, args, options, (err, stdout, stderr) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       if (err === null) return resolve({ stdout, stderr, exitCode: 0, timedOut: false });
       if (typeof err.code === 'number') return resolve({ stdout, stderr, exitCode: err.code, timedOut: false });
-      resolve({ stdout, stderr, exitCode: null, timedOut: false, errorCode: typeof err.code === 'string' ? err.code : 'ESIGNAL', errorMessage: err.message });
+      resolve({
+        stdout,
+        stderr,
+        exitCode: null,
+        timedOut: false,
+        errorCode: typeof err.code === 'string' ? err.code : 'ESIGNAL',
+        errorMessage: err.message,
+        ...(err.signal ? { signal: err.signal } : {}),
+      });
     });
     child.stderr?.on('data', (d: string | Buffer) => (partialStderr += String(d)));
     // Our own timer, not execFile's `timeout`: that one waits for the pipes to close, and a wrapper

@@ -13,9 +13,7 @@
  * emulator's): tensors are buffers of their dtype (f16 `_Float16`, bf16 `tk_bf16` bits, bool and fp8
  * `tk_u8`), shape symbols `tk_u32`, strides `tk_u64`, scalars f32 `float`, i32 `tk_i32`, i64 `tk_i64`.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -26,6 +24,7 @@ import type { IRKernel } from '../../compiler/ir.js';
 import type { AbiParam } from '../../compiler/kernel-abi.js';
 import type { DType } from '../../dsl/dtype.js';
 import { decodeBits, encodeBits } from '../../dsl/float-rounding.js';
+import { isExecutableFile, runTool, type RunOutcome, shellQuote } from '../../compiler/toolchain/process.js';
 import { AbiArgsError, abiValue } from '../abi-args.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -63,16 +62,6 @@ const LLVM19_CLANGXX = '/usr/lib/llvm-19/bin/clang++';
 const CLANGXX_HINT =
   'The HIP CPU harness needs clang++ 19 (g++ ignores ext_vector_type): install the Debian/Ubuntu package clang-19 ' +
   '(apt-get install clang-19), or set TILEKIT_CLANGXX to a clang++ executable.';
-
-function isExecutableFile(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The clang++ the harness builds with: `TILEKIT_CLANGXX` if set (taken as given, so a typo is reported
@@ -303,52 +292,11 @@ function encodeInput(compiled: CompiledHip, ir: IRKernel, args: KernelArgs, laun
   return { input: Buffer.concat([head, ...payloads]), tensors };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Processes
-
-interface ProcessOutcome {
-  readonly exitCode: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly timedOut: boolean;
-  /** errno of a failed start (ENOENT, EACCES). */
-  readonly startError?: string;
-}
-
-const OUTPUT_CAP = 1 << 20;
-
-/** Runs a program without a shell; kills it (SIGKILL: a deadlocked harness ignores nothing) after timeoutMs. */
-function runProcess(file: string, argv: readonly string[], opts: { cwd?: string; timeoutMs: number }): Promise<ProcessOutcome> {
-  return new Promise((resolve) => {
-    const child = spawn(file, argv, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    let startError: string | undefined;
-    child.stdout.on('data', (d: Buffer) => {
-      if (stdout.length < OUTPUT_CAP) stdout += d.toString('utf8');
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      if (stderr.length < OUTPUT_CAP) stderr += d.toString('utf8');
-    });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, opts.timeoutMs);
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      startError = e.code ?? e.message;
-    });
-    child.on('close', (exitCode, signal) => {
-      clearTimeout(timer);
-      resolve({ exitCode, signal, stdout, stderr, timedOut, ...(startError !== undefined ? { startError } : {}) });
-    });
-  });
-}
-
-/** POSIX-shell quoting, only where needed, so reproduce commands stay readable. */
-function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_/.=:,+@%-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+/** How a process that did not exit with 0 ended, in words. */
+function failure(r: RunOutcome): string {
+  if (r.signal !== undefined) return `was killed by ${r.signal}`;
+  if (r.exitCode === null) return `could not start (${r.errorCode ?? 'unknown error'})`;
+  return `exited with code ${r.exitCode}`;
 }
 
 /** clang's first diagnostics: from the first `error:` line, up to `max` lines. */
@@ -419,9 +367,9 @@ async function harnessBinary(compiled: CompiledHip, clangxx: string, cacheDir: s
   await Promise.all([writeFile(join(dir, 'tk_hip_cpu.h'), header), writeFile(join(dir, 'kernel.hip'), compiled.source), writeFile(join(dir, 'main.cpp'), main)]);
   const argv = [...HIP_CPU_FLAGS, '-o', 'kernel', 'main.cpp'];
   const command = `cd ${shellQuote(dir)} && ${[clangxx, ...argv].map(shellQuote).join(' ')}`;
-  const r = await runProcess(clangxx, argv, { cwd: dir, timeoutMs: BUILD_TIMEOUT_MS });
-  if (r.exitCode !== 0 || r.timedOut || r.startError !== undefined) {
-    const why = r.startError !== undefined ? `could not start (${r.startError})` : r.timedOut ? `timed out after ${BUILD_TIMEOUT_MS / 1000} s` : `failed (exit ${r.exitCode ?? r.signal})`;
+  const r = await runTool(clangxx, argv, BUILD_TIMEOUT_MS, { cwd: dir });
+  if (r.exitCode !== 0 || r.timedOut) {
+    const why = r.timedOut ? `timed out after ${BUILD_TIMEOUT_MS / 1000} s` : failure(r);
     throw new HipCpuError({
       kind: 'build',
       message: `clang++ ${why} building kernel '${compiled.entry}' for the HIP CPU harness:\n${firstErrorLines(r.stderr) || '(no output)'}\n  build folder kept: ${dir}`,
@@ -483,7 +431,7 @@ export async function runOnHipCpu(compiled: CompiledHip, ir: IRKernel, args: Ker
   const outPath = join(dir, 'out.bin');
   await writeFile(inPath, input);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
-  const r = await runProcess(bin.path, [inPath, outPath], { timeoutMs });
+  const r = await runTool(bin.path, [inPath, outPath], timeoutMs);
   const command = [bin.path, inPath, outPath].map(shellQuote).join(' ');
   if (r.timedOut) {
     throw new HipCpuError({
@@ -497,7 +445,7 @@ export async function runOnHipCpu(compiled: CompiledHip, ir: IRKernel, args: Ker
     });
   }
   if (r.exitCode !== 0) {
-    const why = r.startError !== undefined ? `could not start (${r.startError})` : r.exitCode === null ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`;
+    const why = failure(r);
     throw new HipCpuError({
       kind: 'run',
       message: `kernel '${compiled.entry}' ${why} on the HIP CPU harness:\n${r.stderr.trimEnd() || '(no output)'}`,
