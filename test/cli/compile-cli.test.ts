@@ -194,10 +194,13 @@ describe('tilekit run --backend emulate', () => {
   it('--target sm_70 exits 2; --target with the interpret backend exits 2', async () => {
     const bad = await cli('run', path('scale.tile'), '--backend', 'emulate', '--target', 'sm_70', '--args', path('scale-args.json'), '--out', path('x.json'));
     expect(bad.code).toBe(2);
-    expect(bad.err).toContain("--target: unknown target 'sm_70': expected one of sm_80, sm_90a");
+    expect(bad.err).toContain("--target: unknown target 'sm_70': expected one of sm_80, sm_90a, gfx942, gfx90a");
     const interp = await cli('run', path('scale.tile'), '--target', 'sm_80', '--args', path('scale-args.json'), '--out', path('x.json'));
     expect(interp.code).toBe(2);
-    expect(interp.err).toContain('--target applies to --backend emulate only');
+    expect(interp.err).toContain('--target applies to --backend emulate and hip-cpu only');
+    const amd = await cli('run', path('scale.tile'), '--backend', 'emulate', '--target', 'gfx942', '--args', path('scale-args.json'), '--out', path('x.json'));
+    expect(amd.code).toBe(2);
+    expect(amd.err).toContain('--target gfx942 does not fit --backend emulate');
   });
 
   it('run --help lists --target', async () => {
