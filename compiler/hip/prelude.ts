@@ -57,7 +57,7 @@ typedef unsigned long long tk_u64;
 #define __shared__ __attribute__((shared))
 #endif
 #define TK_KERNEL(threads) extern "C" __global__ __attribute__((amdgpu_flat_work_group_size(1, threads)))
-#define TK_DEVICE __device__ static inline __attribute__((always_inline))
+#define TK_DEVICE __device__ static inline __attribute__((always_inline, nodebug))
 #define TK_LDS(name, bytes) __shared__ __attribute__((aligned(16))) unsigned char name[bytes]
 TK_DEVICE int tk_thread_id() { return __builtin_amdgcn_workitem_id_x(); }
 TK_DEVICE int tk_block_id(int axis) {

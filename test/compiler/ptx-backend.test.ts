@@ -64,7 +64,7 @@ describe.skipIf(!hasPtxas)('ptxas accepts the PTX of every kernel for sm_80 and 
     it(`${kernel}: the default and 29 sampled configurations (f16 and bf16) on both targets; the default has no spills`, async () => {
       const configs = sampleConfigs(file, kernel, 30);
       for (const target of ['sm_80', 'sm_90a'] as NvidiaTarget[]) {
-        const jobs = configs.map(async (cfg, i) => {
+        const jobs = configs.map((cfg, i) => async () => {
           const { ir } = build(file, kernel, cfg);
           const r = compilePtx(ir, target);
           // A configuration over the target's shared memory is rejected before any PTX (TK4001).
@@ -76,7 +76,7 @@ describe.skipIf(!hasPtxas)('ptxas accepts the PTX of every kernel for sm_80 and 
           expect(rep.registers).toBeGreaterThan(0);
         });
         // Two at a time: ptxas is the slow part and this machine has two cores.
-        for (let i = 0; i < jobs.length; i += 2) await Promise.all(jobs.slice(i, i + 2));
+        for (let i = 0; i < jobs.length; i += 2) await Promise.all(jobs.slice(i, i + 2).map((job) => job()));
       }
     }, 600_000);
   }
