@@ -17,32 +17,16 @@ import type { DType } from '../../dsl/dtype.js';
 import type { Span } from '../../dsl/span.js';
 import type { AccessIndex, Block, IRKernel, Op, TileValue } from '../ir.js';
 import type { AbiParam } from '../kernel-abi.js';
-import { BLOCKED_VEC, type Layout, type MmaGrid, SCALAR, collapse, isPow2, removeAxis, replicationMask, sliceLayout, vectorRuns } from '../layout.js';
-import { CHEAP_OPS, type Placements, pipelinableLoads, placeValues } from '../placement.js';
+import { CodegenBase, type RegTile as BaseRegTile, Unsupported } from '../codegen-base.js';
+import { BLOCKED_VEC, type Layout, type MmaGrid, SCALAR, isPow2, replicationMask, vectorRuns } from '../layout.js';
+import { pipelinableLoads, placeValues } from '../placement.js';
 import { HipBuilder } from './hip-builder.js';
 import { WAVE_SIZE } from './kernel-abi.js';
 import { AMD_LANE_BITS, type MfmaSize, mfmaAccRegs, mfmaK, mfmaLayout } from './mfma-layout.js';
 
-/** A construct the backend cannot lower yet: reported as TK4003 at the op's span. */
-class Unsupported extends Error {
-  constructor(
-    message: string,
-    readonly span: Span | undefined,
-  ) {
-    super(message);
-  }
-}
-
-/** A register tile: one C++ expression (usually a local's name) per register of the layout. */
-interface RegTile {
-  readonly kind: 'regs';
-  readonly layout: Layout;
-  readonly regs: readonly string[];
-}
-
 /** A 2-D tile in LDS: rows of `pitch` bytes (padded against bank conflicts). */
 interface LdsTile {
-  readonly kind: 'lds';
+  readonly kind: 'smem';
   readonly offset: number;
   readonly rows: number;
   readonly cols: number;
@@ -72,7 +56,8 @@ interface TensorBinding {
   readonly dtype: DType;
 }
 
-type Bound = RegTile | LdsTile | TensorBinding;
+/** A register tile: one C++ expression (usually a local's name) per register of the layout. */
+type RegTile = BaseRegTile<string>;
 
 /** What every element of an access shares: the index offsets, the scalar indices' bounds and element offset. */
 interface UniformAccess {
@@ -194,28 +179,18 @@ export function generateHip(k: IRKernel, mfma: MfmaSize, fallback: Span): { resu
   }
 }
 
-class HipCodegen {
-  private readonly b = new HipBuilder();
-  private readonly threads: number;
-  private readonly place: Placements;
-  private readonly bound = new Map<number, Bound>();
-  private readonly scopes: Map<string, string[]>[] = [new Map()];
-  /** Register tiles staged into LDS for dot, per scope (like the register cache). */
-  private readonly staged: Map<number, LdsTile>[] = [new Map()];
+class HipCodegen extends CodegenBase<string, LdsTile, TensorBinding> {
+  protected readonly b = new HipBuilder();
   private readonly baseExprs = new Map<string, string | undefined>();
   private readonly tensorBindings = new Map<string, TensorBinding>();
   private readonly scalarParams = new Map<string, string>();
-  private ldsTop = 0;
-  private loopDepth = 0;
-  private scratchRegion: { offset: number; bytes: number } | undefined;
 
   constructor(
     private readonly k: IRKernel,
     private readonly waves: number,
     private readonly mfma: MfmaSize,
   ) {
-    this.threads = waves * WAVE_SIZE;
-    this.place = placeValues(k, { threads: this.threads, laneBits: AMD_LANE_BITS, dotLayout: (M, N) => mfmaLayout(M, N, waves, mfma) });
+    super(placeValues(k, { threads: waves * WAVE_SIZE, laneBits: AMD_LANE_BITS, dotLayout: (M, N) => mfmaLayout(M, N, waves, mfma) }), waves * WAVE_SIZE, AMD_LANE_BITS, 16);
   }
 
   run(): HipCodegenResult {
@@ -267,68 +242,10 @@ class HipCodegen {
     }
 
     this.block(this.k.body);
-    return { builder: b, params, paramDecls: decls, ldsBytes: Math.ceil(this.ldsTop / 16) * 16, threads: this.threads };
-  }
-
-  // ---- scopes ----
-
-  private cached(key: string): string[] | undefined {
-    for (let i = this.scopes.length - 1; i >= 0; i--) {
-      const r = this.scopes[i]!.get(key);
-      if (r) return r;
-    }
-    return undefined;
-  }
-
-  private inScope<T>(f: () => T): T {
-    this.scopes.push(new Map());
-    this.staged.push(new Map());
-    try {
-      return f();
-    } finally {
-      this.scopes.pop();
-      this.staged.pop();
-    }
-  }
-
-  private stagedTile(id: number): LdsTile | undefined {
-    for (let i = this.staged.length - 1; i >= 0; i--) {
-      const t = this.staged[i]!.get(id);
-      if (t) return t;
-    }
-    return undefined;
+    return { builder: b, params, paramDecls: decls, ldsBytes: this.sharedBytes(), threads: this.threads };
   }
 
   // ---- values in registers ----
-
-  /** The registers of `v` in layout `l`, emitting what is needed. */
-  private get(v: TileValue, l: Layout): string[] {
-    const key = `${v.id}|${l.key}`;
-    const c = this.cached(key);
-    if (c) return c;
-    const x = this.bound.get(v.id);
-    let regs: string[];
-    if (x && x.kind === 'regs') {
-      if (x.layout.key === l.key) return [...x.regs];
-      if (x.layout.shape.length === 0) regs = Array.from({ length: l.nregs }, () => x.regs[0]!);
-      else regs = this.convert(x, l, v.type.dtype);
-    } else if (x) {
-      throw new Unsupported(`a tile in LDS (%${v.id}) used outside dot`, undefined);
-    } else {
-      const op = this.place.defs.get(v.id);
-      if (!op || !CHEAP_OPS.has(op.op)) throw new Unsupported(`internal: %${v.id} has no value yet`, undefined);
-      const saved = this.b.span;
-      this.b.span = op.span ?? saved;
-      regs = this.cheap(op, l);
-      this.b.span = saved;
-    }
-    this.scopes[this.scopes.length - 1]!.set(key, regs);
-    return regs;
-  }
-
-  private scalar(v: TileValue): string {
-    return this.get(v, SCALAR)[0]!;
-  }
 
   /** The thread's base coordinate along an axis of a layout (a prologue local), or undefined for 0. */
   private base(l: Layout, axis: number): string | undefined {
@@ -355,56 +272,30 @@ class HipCodegen {
     return off === 0 ? base : `(${base} + ${off})`;
   }
 
-  // ---- cheap ops, materialized on demand ----
+  // ---- cheap ops (compiler/codegen-base.ts materializes them on demand) ----
 
-  private cheap(op: Op, l: Layout): string[] {
-    switch (op.op) {
-      case 'const': {
-        const r = this.constant(op.result.type.dtype, op.value);
-        return Array.from({ length: l.nregs }, () => r);
-      }
-      case 'arange':
-        return Array.from({ length: l.nregs }, (_, i) => this.coord(l, 0, i));
-      case 'broadcast': {
-        const src = op.src;
-        if (src.type.shape.length === 0) {
-          const r = this.scalar(src);
-          return Array.from({ length: l.nregs }, () => r);
-        }
-        const axes = src.type.shape.flatMap((d, a) => (d === 1 && op.result.type.shape[a] !== 1 ? [a] : []));
-        const c = collapse(l, axes);
-        const regs = this.get(src, c.layout);
-        return c.regMap.map((j) => regs[j]!);
-      }
-      case 'expand_dims':
-        return this.get(op.src, removeAxis(l, op.axis));
-      case 'binary': {
-        const x = this.get(op.lhs, l);
-        const y = this.get(op.rhs, l);
-        return x.map((a, i) => this.value(op.result.type.dtype, this.binary(op.fn, op.result.type.dtype, a, y[i]!)));
-      }
-      case 'cmp': {
-        const x = this.get(op.lhs, l);
-        const y = this.get(op.rhs, l);
-        return x.map((a, i) => this.value('bool', this.compare(op.pred, op.lhs.type.dtype, a, y[i]!)));
-      }
-      case 'unary': {
-        const x = this.get(op.src, l);
-        return x.map((a) => this.value(op.result.type.dtype, this.unary(op.fn, op.result.type.dtype, a)));
-      }
-      case 'select': {
-        const c = this.get(op.cond, l);
-        const x = this.get(op.a, l);
-        const y = this.get(op.b, l);
-        return c.map((p, i) => this.value(op.result.type.dtype, `(${p} ? ${x[i]} : ${y[i]})`));
-      }
-      case 'cast': {
-        const x = this.get(op.src, l);
-        return x.map((a) => this.value(op.result.type.dtype, this.cast(a, op.src.type.dtype, op.result.type.dtype)));
-      }
-      default:
-        throw new Unsupported(`internal: ${op.op} is not cheap`, op.span);
-    }
+  protected coordinate(l: Layout, axis: number, i: number): string {
+    return this.coord(l, axis, i);
+  }
+
+  protected binary(fn: string, d: DType, a: string, c: string): string {
+    return this.value(d, this.binaryExpr(fn, d, a, c));
+  }
+
+  protected compare(pred: string, d: DType, a: string, c: string): string {
+    return this.value('bool', this.compareExpr(pred, d, a, c));
+  }
+
+  protected unary(fn: string, d: DType, a: string): string {
+    return this.value(d, this.unaryExpr(fn, d, a));
+  }
+
+  protected select(d: DType, p: string, x: string, y: string): string {
+    return this.value(d, `(${p} ? ${x} : ${y})`);
+  }
+
+  protected cast(a: string, from: DType, to: DType): string {
+    return from === to ? a : this.value(to, this.castExpr(a, from, to));
   }
 
   /** Binds an expression of dtype `d` to a new local. */
@@ -412,7 +303,7 @@ class HipCodegen {
     return this.b.let(regType(d), expr);
   }
 
-  private constant(d: DType, value: number): string {
+  protected constant(d: DType, value: number): string {
     switch (d) {
       case 'f32':
       case 'f16':
@@ -436,7 +327,7 @@ class HipCodegen {
     return expr;
   }
 
-  private binary(fn: string, d: DType, a: string, c: string): string {
+  private binaryExpr(fn: string, d: DType, a: string, c: string): string {
     if (d === 'bool') {
       if (fn === 'and') return `(${a} && ${c})`;
       if (fn === 'or') return `(${a} || ${c})`;
@@ -469,13 +360,13 @@ class HipCodegen {
     }
   }
 
-  private compare(pred: string, d: DType, a: string, c: string): string {
+  private compareExpr(pred: string, d: DType, a: string, c: string): string {
     const ops: Record<string, string> = { eq: '==', ne: '!=', lt: '<', le: '<=', gt: '>', ge: '>=' };
     if (d === 'bool' && pred !== 'eq' && pred !== 'ne') throw new Unsupported('ordering comparison of bools', this.b.span);
     return `(${a} ${ops[pred]} ${c})`;
   }
 
-  private unary(fn: string, d: DType, a: string): string {
+  private unaryExpr(fn: string, d: DType, a: string): string {
     if (d === 'bool') return `(!${a})`;
     if (d === 'i32' || d === 'i64') {
       const [s, u] = d === 'i64' ? ['tk_i64', 'tk_u64'] : ['tk_i32', 'tk_u32'];
@@ -517,7 +408,7 @@ class HipCodegen {
     return this.round(d, f);
   }
 
-  private cast(a: string, from: DType, to: DType): string {
+  private castExpr(a: string, from: DType, to: DType): string {
     if (from === to) return a;
     const isF = (d: DType): boolean => d === 'f32' || d === 'f16' || d === 'bf16';
     if (to === 'bool') return isF(from) ? `(${a} != 0.0f)` : `(${a} != 0)`;
@@ -531,62 +422,20 @@ class HipCodegen {
 
   // ---- anchored ops ----
 
-  private block(bl: Block): void {
-    for (const op of bl.ops) this.op(op);
+  protected tensorBinding(name: string): TensorBinding {
+    return this.tensorBindings.get(name)!;
   }
 
-  private op(op: Op): void {
-    this.b.span = op.span ?? this.b.span;
-    switch (op.op) {
-      case 'tensor':
-        this.bound.set(op.result.id, this.tensorBindings.get(op.name)!);
-        return;
-      case 'dim': {
-        const t = this.bound.get(op.tensor.id) as TensorBinding;
-        this.bound.set(op.result.id, { kind: 'regs', layout: SCALAR, regs: [t.dims[op.axis]!] });
-        return;
-      }
-      case 'param':
-        this.bound.set(op.result.id, { kind: 'regs', layout: SCALAR, regs: [this.scalarParams.get(op.name)!] });
-        return;
-      case 'program_id':
-      case 'num_programs': {
-        const r = this.b.let('int', `${op.op === 'program_id' ? 'tk_block_id' : 'tk_grid_dim'}(${op.axis})`);
-        this.bound.set(op.result.id, { kind: 'regs', layout: SCALAR, regs: [r] });
-        return;
-      }
-      case 'load':
-        return this.load(op);
-      case 'store':
-        return this.store(op);
-      case 'dot':
-        return this.dot(op);
-      case 'transpose': {
-        const src = this.bound.get(op.src.id);
-        if (!src || src.kind !== 'lds') throw new Unsupported('transpose of a tile in registers', op.span);
-        this.bound.set(op.result.id, { ...src, transposed: !src.transposed });
-        return;
-      }
-      case 'reduce':
-        return this.reduce(op);
-      case 'for':
-        return this.forLoop(op);
-      case 'if':
-        return this.ifOp(op);
-      default:
-        // Cheap ops are emitted where they are used; yields by their loop or if.
-        return;
-    }
+  protected scalarParam(name: string): string {
+    return this.scalarParams.get(name)!;
   }
 
-  private layoutOf(v: TileValue): Layout {
-    const p = this.place.of.get(v.id);
-    if (p && p !== 'smem') return p;
-    const d = this.place.defaultLayout(v);
-    if (d) return d;
-    const shape = v.type.shape;
-    if (shape.every(isPow2)) throw new Unsupported(this.mfmaMisfit(shape), this.b.span);
-    throw new Unsupported(`no register layout for a [${shape.join(', ')}] tile (tile sizes must be powers of two)`, this.b.span);
+  protected programIndex(which: 'program_id' | 'num_programs', axis: number): string {
+    return this.b.let('int', `${which === 'program_id' ? 'tk_block_id' : 'tk_grid_dim'}(${axis})`);
+  }
+
+  protected override noLayout(shape: readonly number[]): string {
+    return shape.every(isPow2) ? this.mfmaMisfit(shape) : super.noLayout(shape);
   }
 
   // ---- global memory ----
@@ -664,7 +513,7 @@ class HipCodegen {
     return d === 'bf16' ? `tk_bf16_to_f32((tk_bf16)${v}[${e}])` : d === 'f16' ? `(float)${v}[${e}]` : `${v}[${e}]`;
   }
 
-  private load(op: Extract<Op, { op: 'load' }>): void {
+  protected load(op: Extract<Op, { op: 'load' }>): void {
     const t = this.bound.get(op.tensor.id) as TensorBinding;
     if (this.place.of.get(op.result.id) === 'smem') return this.loadToLds(op, t);
     const b = this.b;
@@ -703,7 +552,7 @@ class HipCodegen {
     this.bound.set(op.result.id, { kind: 'regs', layout: l, regs });
   }
 
-  private store(op: Extract<Op, { op: 'store' }>): void {
+  protected store(op: Extract<Op, { op: 'store' }>): void {
     const t = this.bound.get(op.tensor.id) as TensorBinding;
     const b = this.b;
     const l = this.layoutOf(op.value);
@@ -745,21 +594,6 @@ class HipCodegen {
 
   // ---- LDS ----
 
-  private allocLds(bytes: number): number {
-    const off = Math.ceil(this.ldsTop / 16) * 16;
-    this.ldsTop = off + bytes;
-    return off;
-  }
-
-  /**
-   * LDS for a transient exchange (a layout conversion, a cross-wave reduction). Every such use
-   * ends with a barrier (and starts with one inside loops), so they all share one region.
-   */
-  private scratch(bytes: number): number {
-    if (!this.scratchRegion || this.scratchRegion.bytes < bytes) this.scratchRegion = { offset: this.allocLds(bytes), bytes };
-    return this.scratchRegion.offset;
-  }
-
   private barrier(): void {
     this.b.emit('tk_barrier();');
   }
@@ -767,7 +601,7 @@ class HipCodegen {
   /** A new LDS tile (`slots` of them back to back, for a pipelined ring). */
   private newLdsTile(rows: number, cols: number, dtype: DType, slots = 1): LdsTile {
     const pitch = cols * elemBytes(dtype) + LDS_ROW_PAD;
-    return { kind: 'lds', offset: this.allocLds(rows * pitch * slots), rows, cols, dtype, pitch, transposed: false };
+    return { kind: 'smem', offset: this.allocShared(rows * pitch * slots), rows, cols, dtype, pitch, transposed: false };
   }
 
   /** A pointer expression to element (row, col) of an LDS tile, typed as its memory element. */
@@ -864,7 +698,7 @@ class HipCodegen {
 
   // ---- dot ----
 
-  private dot(op: Extract<Op, { op: 'dot' }>): void {
+  protected dot(op: Extract<Op, { op: 'dot' }>): void {
     const b = this.b;
     const l = this.layoutOf(op.result);
     const mm = l.mma;
@@ -879,7 +713,7 @@ class HipCodegen {
     if (K % KS !== 0) throw new Unsupported(`dot with K = ${K}: ${S}×${S}×${KS} MFMA needs a multiple of ${KS}`, op.span);
     const aTile = this.operandTile(op.a);
     const bTile = this.bound.get(op.b.id);
-    if (!bTile || bTile.kind !== 'lds') throw new Unsupported('dot whose second operand is not a loaded tile', op.span);
+    if (!bTile || bTile.kind !== 'smem') throw new Unsupported('dot whose second operand is not a loaded tile', op.span);
     const acc = this.get(op.acc, l);
     const per = mfmaAccRegs(S);
     const accType = S === 32 ? 'tk_float16' : 'tk_float4';
@@ -948,9 +782,9 @@ class HipCodegen {
   /** A dot's first operand in LDS: a loaded tile, or a register tile staged there. */
   private operandTile(a: TileValue): LdsTile {
     const bound = this.bound.get(a.id) ?? this.stagedTile(a.id);
-    if (bound?.kind === 'lds') return bound;
+    if (bound?.kind === 'smem') return bound;
     const tile = this.toLds(a, this.layoutOf(a));
-    this.staged[this.staged.length - 1]!.set(a.id, tile);
+    this.stage(a.id, tile);
     return tile;
   }
 
@@ -972,42 +806,14 @@ class HipCodegen {
 
   // ---- reductions ----
 
-  private combine(fn: string, d: DType, a: string, c: string): string {
-    if (d !== 'f32' && d !== 'i32') throw new Unsupported(`reduction of ${d}`, this.b.span);
-    return this.value(d, this.binary(fn === 'sum' ? 'add' : fn, d, a, c));
-  }
-
-  private reduce(op: Extract<Op, { op: 'reduce' }>): void {
-    const srcL = this.layoutOf(op.src);
-    const { layout: outL, regMap } = sliceLayout(srcL, op.axis);
-    const src = this.get(op.src, srcL);
-    const d = op.result.type.dtype;
-    const parts: (string | undefined)[] = Array.from({ length: outL.nregs }, () => undefined);
-    src.forEach((r, i) => {
-      const j = regMap[i]!;
-      parts[j] = parts[j] !== undefined ? this.combine(op.fn, d, parts[j]!, r) : r;
-    });
-    let vals = parts.map((p) => p!);
-    // Across the lanes that hold other parts of the reduced axis: butterfly shuffles.
-    for (const term of srcL.base[op.axis] ?? []) {
-      if (term.from !== 'lane') continue;
-      for (let bit = term.shift; bit < term.shift + term.bits; bit++) {
-        vals = vals.map((v) => {
-          const o = d === 'f32' ? `tk_shfl_xor(${v}, ${1 << bit})` : `__builtin_bit_cast(int, tk_shfl_xor(__builtin_bit_cast(float, ${v}), ${1 << bit}))`;
-          return this.combine(op.fn, d, v, this.value(d, o));
-        });
-      }
-    }
-    if ((srcL.base[op.axis] ?? []).some((t) => t.from === 'warp')) vals = this.crossWave(op, srcL, outL, vals, d);
-    this.bound.set(op.result.id, { kind: 'regs', layout: outL, regs: vals });
+  protected shuffleXor(v: string, mask: number, d: DType): string {
+    return this.value(d, d === 'f32' ? `tk_shfl_xor(${v}, ${mask})` : `__builtin_bit_cast(int, tk_shfl_xor(__builtin_bit_cast(float, ${v}), ${mask}))`);
   }
 
   /** Combines per-wave partial results: each wave writes its partials to LDS, then every thread reads all of them. */
-  private crossWave(op: Extract<Op, { op: 'reduce' }>, srcL: Layout, outL: Layout, vals: string[], d: DType): string[] {
+  protected crossWarp(op: Extract<Op, { op: 'reduce' }>, srcL: Layout, outL: Layout, vals: string[], d: DType): string[] {
     const b = this.b;
-    const terms = (srcL.base[op.axis] ?? []).filter((t) => t.from === 'warp');
-    const nGroups = terms.reduce((n, t) => n * 2 ** t.bits, 1);
-    const keptExtent = op.result.type.shape[0] ?? 1;
+    const { terms, groups: nGroups, keptExtent, writerMask } = this.crossWarpPlan(op, srcL, outL);
     const kept = (j: number): string => (outL.shape.length === 0 ? '0' : this.coord(outL, 0, j));
     const buf = this.scratch(nGroups * keptExtent * 4);
     const ct = d === 'f32' ? 'float' : 'int';
@@ -1024,11 +830,7 @@ class HipCodegen {
         .join(' + '),
       'grp',
     );
-    // One writer per (group, kept coordinate): lanes whose reduced-axis lane bits are zero, and no replicas.
-    const laneBits = (srcL.base[op.axis] ?? []).filter((t) => t.from === 'lane').reduce((m, t) => m | (((1 << t.bits) - 1) << t.shift), 0);
-    const waveBits = terms.reduce((m, t) => m | (((1 << t.bits) - 1) << (AMD_LANE_BITS + t.shift)), 0);
-    const repl = replicationMask(outL, this.threads, AMD_LANE_BITS) & ~(laneBits | waveBits);
-    const writer = this.owner(laneBits | repl);
+    const writer = this.owner(writerMask);
     if (this.loopDepth > 0) this.barrier();
     vals.forEach((v, j) => {
       const write = `((${ct}*)(tk_lds + ${buf}))[${g} * ${keptExtent} + ${kept(j)}] = ${v};`;
@@ -1049,7 +851,7 @@ class HipCodegen {
 
   // ---- conversions between layouts ----
 
-  private convert(x: RegTile, l: Layout, d: DType): string[] {
+  protected convert(x: RegTile, l: Layout, d: DType): string[] {
     const b = this.b;
     const shape = l.shape;
     const n = shape.reduce((a, c) => a * c, 1);
@@ -1107,7 +909,7 @@ class HipCodegen {
    * every wave is done with that slot, writes the registers into it, and waits again. The global
    * latency hides behind the iteration's MFMAs, with the two barriers a non-pipelined loop has too.
    */
-  private forLoop(op: Extract<Op, { op: 'for' }>): void {
+  protected forLoop(op: Extract<Op, { op: 'for' }>): void {
     const b = this.b;
     const layouts = op.iterArgs.map((a) => this.layoutOf(a));
     const regs = op.iterArgs.map((a, i) => this.declare(a.type.dtype, layouts[i]!.nregs, this.get(op.inits[i]!, layouts[i]!)));
@@ -1166,7 +968,7 @@ class HipCodegen {
     op.results.forEach((r, i) => this.bound.set(r.id, { kind: 'regs', layout: layouts[i]!, regs: regs[i]! }));
   }
 
-  private ifOp(op: Extract<Op, { op: 'if' }>): void {
+  protected ifOp(op: Extract<Op, { op: 'if' }>): void {
     const b = this.b;
     const layouts = op.results.map((r) => this.layoutOf(r));
     const regs = op.results.map((r, i) => this.declare(r.type.dtype, layouts[i]!.nregs));

@@ -18,25 +18,10 @@ import type { DType } from '../../dsl/dtype.js';
 import type { Span } from '../../dsl/span.js';
 import type { AccessIndex, Block, IRKernel, Op, TileValue } from '../ir.js';
 import type { AbiParam } from '../kernel-abi.js';
-import { BLOCKED_VEC, type Layout, NVIDIA_LANE_BITS, SCALAR, collapse, isPow2, mmaLayout, removeAxis, replicationMask, sliceLayout, vectorRuns } from '../layout.js';
-import { CHEAP_OPS, type Placements, pipelinableLoads, placeValues } from '../placement.js';
+import { CodegenBase, type RegTile as BaseRegTile, Unsupported } from '../codegen-base.js';
+import { BLOCKED_VEC, type Layout, NVIDIA_LANE_BITS, SCALAR, isPow2, mmaLayout, replicationMask, vectorRuns } from '../layout.js';
+import { pipelinableLoads, placeValues } from '../placement.js';
 import { PtxBuilder, type Reg, type RegClass } from './ptx-builder.js';
-
-/** A construct the backend cannot lower yet: reported as TK4003 at the op's span. */
-export class Unsupported extends Error {
-  constructor(
-    message: string,
-    readonly span: Span | undefined,
-  ) {
-    super(message);
-  }
-}
-
-interface RegTile {
-  readonly kind: 'regs';
-  readonly layout: Layout;
-  readonly regs: readonly Reg[];
-}
 
 /** A 2-D tile in shared memory, rows of `rowBytes`, 16-byte chunks XOR-swizzled when `swizzle`. */
 interface SmemTile {
@@ -62,7 +47,7 @@ interface TensorBinding {
   readonly dtype: DType;
 }
 
-type Bound = RegTile | SmemTile | TensorBinding;
+type RegTile = BaseRegTile<Reg>;
 
 /** What every element of an access shares: the index offsets, the scalar indices' bounds and address part. */
 interface UniformAccess {
@@ -137,17 +122,9 @@ export function generate(k: IRKernel, fallback: Span): { result?: CodegenResult;
   }
 }
 
-class Codegen {
-  private readonly b = new PtxBuilder();
-  private readonly threads: number;
-  private readonly place: Placements;
-  private readonly bound = new Map<number, Bound>();
-  private readonly scopes: Map<string, Reg[]>[] = [new Map()];
-  /** Register tiles staged into shared memory for dot, per scope (like the register cache). */
-  private readonly staged: Map<number, SmemTile>[] = [new Map()];
+class Codegen extends CodegenBase<Reg, SmemTile, TensorBinding> {
+  protected readonly b = new PtxBuilder();
   private readonly baseRegs = new Map<string, Reg | undefined>();
-  private smemTop = 0;
-  private loopDepth = 0;
   private lane!: Reg;
   private warp!: Reg;
   private tid!: Reg;
@@ -157,8 +134,7 @@ class Codegen {
     private readonly k: IRKernel,
     private readonly warps: number,
   ) {
-    this.threads = warps * 32;
-    this.place = placeValues(k, { threads: this.threads, laneBits: NVIDIA_LANE_BITS, dotLayout: (M, N) => mmaLayout(M, N, warps) });
+    super(placeValues(k, { threads: warps * 32, laneBits: NVIDIA_LANE_BITS, dotLayout: (M, N) => mmaLayout(M, N, warps) }), warps * 32, NVIDIA_LANE_BITS, 128);
   }
 
   run(): CodegenResult {
@@ -215,7 +191,7 @@ class Codegen {
     }
 
     this.block(this.k.body);
-    return { builder: b, params, paramTypes, smemBytes: Math.ceil(this.smemTop / 16) * 16, threads: this.threads };
+    return { builder: b, params, paramTypes, smemBytes: this.sharedBytes(), threads: this.threads };
   }
 
   private readonly tensorBindings = new Map<string, TensorBinding>();
@@ -228,66 +204,7 @@ class Codegen {
     return r;
   }
 
-  // ---- scopes ----
-
-  private cached(key: string): Reg[] | undefined {
-    for (let i = this.scopes.length - 1; i >= 0; i--) {
-      const r = this.scopes[i]!.get(key);
-      if (r) return r;
-    }
-    return undefined;
-  }
-
-  private inScope<T>(f: () => T): T {
-    this.scopes.push(new Map());
-    this.staged.push(new Map());
-    try {
-      return f();
-    } finally {
-      this.scopes.pop();
-      this.staged.pop();
-    }
-  }
-
-  private stagedTile(id: number): SmemTile | undefined {
-    for (let i = this.staged.length - 1; i >= 0; i--) {
-      const t = this.staged[i]!.get(id);
-      if (t) return t;
-    }
-    return undefined;
-  }
-
   // ---- values in registers ----
-
-  /** The registers of `v` in layout `l`, emitting what is needed. */
-  get(v: TileValue, l: Layout): Reg[] {
-    const key = `${v.id}|${l.key}`;
-    const c = this.cached(key);
-    if (c) return c;
-    const x = this.bound.get(v.id);
-    let regs: Reg[];
-    if (x && x.kind === 'regs') {
-      if (x.layout.key === l.key) return [...x.regs];
-      if (x.layout.shape.length === 0) regs = Array.from({ length: l.nregs }, () => x.regs[0]!);
-      else regs = this.convert(x, l, v.type.dtype);
-    } else if (x) {
-      throw new Unsupported(`a tile in shared memory (%${v.id}) used outside dot`, undefined);
-    } else {
-      const op = this.place.defs.get(v.id);
-      if (!op || !CHEAP_OPS.has(op.op)) throw new Unsupported(`internal: %${v.id} has no value yet`, undefined);
-      const saved = this.b.span;
-      this.b.span = op.span ?? saved;
-      regs = this.cheap(op, l);
-      this.b.span = saved;
-    }
-    this.scopes[this.scopes.length - 1]!.set(key, regs);
-    return regs;
-  }
-
-  /** The register of a scalar. */
-  private scalar(v: TileValue): Reg {
-    return this.get(v, SCALAR)[0]!;
-  }
 
   /** The thread's base coordinate along an axis of a layout (computed once, at kernel entry). */
   private base(l: Layout, axis: number): Reg | undefined {
@@ -321,63 +238,14 @@ class Codegen {
     return typeof x === 'number' ? String(x) : x.name;
   }
 
-  // ---- cheap ops, materialized on demand ----
+  // ---- cheap ops (compiler/codegen-base.ts materializes them on demand) ----
 
-  private cheap(op: Op, l: Layout): Reg[] {
-    switch (op.op) {
-      case 'const': {
-        const r = this.constReg(op.result.type.dtype, op.value);
-        return Array.from({ length: l.nregs }, () => r);
-      }
-      case 'arange':
-        return Array.from({ length: l.nregs }, (_, i) => {
-          const c = this.coord(l, 0, i);
-          if (typeof c !== 'number') return c;
-          return this.constReg('i32', c);
-        });
-      case 'broadcast': {
-        const src = op.src;
-        if (src.type.shape.length === 0) {
-          const r = this.scalar(src);
-          return Array.from({ length: l.nregs }, () => r);
-        }
-        const axes = src.type.shape.flatMap((d, a) => (d === 1 && op.result.type.shape[a] !== 1 ? [a] : []));
-        const c = collapse(l, axes);
-        const regs = this.get(src, c.layout);
-        return c.regMap.map((j) => regs[j]!);
-      }
-      case 'expand_dims':
-        return this.get(op.src, removeAxis(l, op.axis));
-      case 'binary': {
-        const x = this.get(op.lhs, l);
-        const y = this.get(op.rhs, l);
-        return x.map((a, i) => this.binary(op.fn, op.result.type.dtype, a, y[i]!));
-      }
-      case 'cmp': {
-        const x = this.get(op.lhs, l);
-        const y = this.get(op.rhs, l);
-        return x.map((a, i) => this.compare(op.pred, op.lhs.type.dtype, a, y[i]!));
-      }
-      case 'unary': {
-        const x = this.get(op.src, l);
-        return x.map((a) => this.unary(op.fn, op.result.type.dtype, a));
-      }
-      case 'select': {
-        const c = this.get(op.cond, l);
-        const x = this.get(op.a, l);
-        const y = this.get(op.b, l);
-        return c.map((p, i) => this.select(op.result.type.dtype, p, x[i]!, y[i]!));
-      }
-      case 'cast': {
-        const x = this.get(op.src, l);
-        return x.map((a) => this.cast(a, op.src.type.dtype, op.result.type.dtype));
-      }
-      default:
-        throw new Unsupported(`internal: ${op.op} is not cheap`, op.span);
-    }
+  protected coordinate(l: Layout, axis: number, i: number): Reg {
+    const c = this.coord(l, axis, i);
+    return typeof c === 'number' ? this.constant('i32', c) : c;
   }
 
-  private constReg(d: DType, value: number): Reg {
+  protected constant(d: DType, value: number): Reg {
     const key = `const|${d}|${Object.is(value, -0) ? '-0' : value}`;
     const c = this.cached(key);
     if (c) return c[0]!;
@@ -405,7 +273,7 @@ class Codegen {
       default:
         throw new Unsupported(`${d} constants`, this.b.span);
     }
-    this.scopes[this.scopes.length - 1]!.set(key, [r]);
+    this.remember(key, [r]);
     return r;
   }
 
@@ -435,7 +303,7 @@ class Codegen {
     return d === 'i64' ? 's64' : 's32';
   }
 
-  private binary(fn: string, d: DType, a: Reg, c: Reg): Reg {
+  protected binary(fn: string, d: DType, a: Reg, c: Reg): Reg {
     const b = this.b;
     if (d === 'bool') {
       const r = b.reg('pred');
@@ -489,7 +357,7 @@ class Codegen {
     }
   }
 
-  private compare(pred: string, d: DType, a: Reg, c: Reg): Reg {
+  protected compare(pred: string, d: DType, a: Reg, c: Reg): Reg {
     const b = this.b;
     const r = b.reg('pred');
     if (d === 'bool') {
@@ -505,7 +373,7 @@ class Codegen {
     return r;
   }
 
-  private select(d: DType, p: Reg, x: Reg, y: Reg): Reg {
+  protected select(d: DType, p: Reg, x: Reg, y: Reg): Reg {
     const b = this.b;
     if (d === 'bool') {
       const t = b.reg('pred');
@@ -522,7 +390,7 @@ class Codegen {
     return r;
   }
 
-  private unary(fn: string, d: DType, a: Reg): Reg {
+  protected unary(fn: string, d: DType, a: Reg): Reg {
     const b = this.b;
     if (d === 'bool') {
       const r = b.reg('pred');
@@ -590,7 +458,7 @@ class Codegen {
     }
   }
 
-  private cast(a: Reg, from: DType, to: DType): Reg {
+  protected cast(a: Reg, from: DType, to: DType): Reg {
     const b = this.b;
     if (from === to) return a;
     const r = b.reg(regClass(to));
@@ -646,65 +514,18 @@ class Codegen {
 
   // ---- anchored ops ----
 
-  private block(bl: Block): void {
-    for (const op of bl.ops) this.op(op);
+  protected tensorBinding(name: string): TensorBinding {
+    return this.tensorBindings.get(name)!;
   }
 
-  private op(op: Op): void {
-    this.b.span = op.span ?? this.b.span;
-    switch (op.op) {
-      case 'tensor': {
-        const t = this.tensorBindings.get(op.name)!;
-        this.bound.set(op.result.id, t);
-        return;
-      }
-      case 'dim': {
-        const t = this.bound.get(op.tensor.id) as TensorBinding;
-        this.bound.set(op.result.id, { kind: 'regs', layout: SCALAR, regs: [t.dims[op.axis]!] });
-        return;
-      }
-      case 'param':
-        this.bound.set(op.result.id, { kind: 'regs', layout: SCALAR, regs: [this.scalarParams.get(op.name)!] });
-        return;
-      case 'program_id':
-      case 'num_programs': {
-        const r = this.b.reg('b32');
-        this.b.emit(`mov.u32 ${r.name}, %${op.op === 'program_id' ? 'ctaid' : 'nctaid'}.${'xyz'[op.axis]}`);
-        this.bound.set(op.result.id, { kind: 'regs', layout: SCALAR, regs: [r] });
-        return;
-      }
-      case 'load':
-        return this.load(op);
-      case 'store':
-        return this.store(op);
-      case 'dot':
-        return this.dot(op);
-      case 'transpose': {
-        const src = this.bound.get(op.src.id);
-        if (!src || src.kind !== 'smem') throw new Unsupported('transpose of a tile in registers', op.span);
-        this.bound.set(op.result.id, { ...src, transposed: !src.transposed });
-        return;
-      }
-      case 'reduce':
-        return this.reduce(op);
-      case 'for':
-        return this.forLoop(op);
-      case 'if':
-        return this.ifOp(op);
-      case 'yield':
-        return;
-      default:
-        // Cheap ops are emitted where they are used.
-        return;
-    }
+  protected scalarParam(name: string): Reg {
+    return this.scalarParams.get(name)!;
   }
 
-  private layoutOf(v: TileValue): Layout {
-    const p = this.place.of.get(v.id);
-    if (p && p !== 'smem') return p;
-    const d = this.place.defaultLayout(v);
-    if (!d) throw new Unsupported(`no register layout for a [${v.type.shape.join(', ')}] tile (tile sizes must be powers of two)`, this.b.span);
-    return d;
+  protected programIndex(which: 'program_id' | 'num_programs', axis: number): Reg {
+    const r = this.b.reg('b32');
+    this.b.emit(`mov.u32 ${r.name}, %${which === 'program_id' ? 'ctaid' : 'nctaid'}.${'xyz'[axis]}`);
+    return r;
   }
 
   /** Per-element address and in-bounds predicate for register `i` of a tile in layout `l`. */
@@ -783,7 +604,7 @@ class Codegen {
     return r;
   }
 
-  private load(op: Extract<Op, { op: 'load' }>): void {
+  protected load(op: Extract<Op, { op: 'load' }>): void {
     const t = this.bound.get(op.tensor.id) as TensorBinding;
     if (this.place.of.get(op.result.id) === 'smem') return this.loadToSmem(op, t);
     const l = this.layoutOf(op.result);
@@ -813,7 +634,7 @@ class Codegen {
     this.bound.set(op.result.id, { kind: 'regs', layout: l, regs });
   }
 
-  private store(op: Extract<Op, { op: 'store' }>): void {
+  protected store(op: Extract<Op, { op: 'store' }>): void {
     const t = this.bound.get(op.tensor.id) as TensorBinding;
     const l = this.layoutOf(op.value);
     const b = this.b;
@@ -851,24 +672,6 @@ class Codegen {
 
   // ---- shared memory ----
 
-  private allocSmem(bytes: number): number {
-    const off = Math.ceil(this.smemTop / 128) * 128;
-    this.smemTop = off + bytes;
-    return off;
-  }
-
-  /**
-   * Shared memory for a transient exchange (a layout conversion, a cross-warp reduction). Every
-   * such use ends with a barrier (and starts with one inside loops), so their lifetimes never
-   * overlap and they all share one region, grown when a use needs more.
-   */
-  private scratch(bytes: number): number {
-    if (!this.scratchRegion || this.scratchRegion.bytes < bytes) this.scratchRegion = { offset: this.allocSmem(bytes), bytes };
-    return this.scratchRegion.offset;
-  }
-
-  private scratchRegion: { offset: number; bytes: number } | undefined;
-
   private barrier(): void {
     this.b.emit('bar.sync 0');
   }
@@ -902,7 +705,7 @@ class Codegen {
     const eb = elemBytes(dtype);
     const rowBytes = cols * eb;
     const swizzle = rowBytes >= 32 && rowBytes % 16 === 0 && isPow2(rowBytes / 16);
-    return { kind: 'smem', offset: this.allocSmem(rows * rowBytes * slots), rows, cols, dtype, rowBytes, swizzle, transposed: false };
+    return { kind: 'smem', offset: this.allocShared(rows * rowBytes * slots), rows, cols, dtype, rowBytes, swizzle, transposed: false };
   }
 
   private checkSmemLoad(op: Extract<Op, { op: 'load' }>): [number, number] {
@@ -1077,7 +880,7 @@ class Codegen {
 
   // ---- dot ----
 
-  private dot(op: Extract<Op, { op: 'dot' }>): void {
+  protected dot(op: Extract<Op, { op: 'dot' }>): void {
     const b = this.b;
     const l = this.layoutOf(op.result);
     const mm = l.mma;
@@ -1166,7 +969,7 @@ class Codegen {
         return [pack(at(2 * kb, 0), at(2 * kb, 1)), pack(at(2 * kb, 2), at(2 * kb, 3)), pack(at(2 * kb + 1, 0), at(2 * kb + 1, 1)), pack(at(2 * kb + 1, 2), at(2 * kb + 1, 3))];
       };
     }
-    this.staged[this.staged.length - 1]!.set(a.id, this.toSmem(a, l));
+    this.stage(a.id, this.toSmem(a, l));
     return this.aFragments(a, mm, K);
   }
 
@@ -1220,47 +1023,16 @@ class Codegen {
 
   // ---- reductions ----
 
-  private combine(fn: string, d: DType, a: Reg, c: Reg): Reg {
-    if (d !== 'f32' && d !== 'i32') throw new Unsupported(`reduction of ${d}`, this.b.span);
-    return this.binary(fn === 'sum' ? 'add' : fn, d, a, c);
-  }
-
-  private reduce(op: Extract<Op, { op: 'reduce' }>): void {
-    const b = this.b;
-    const srcL = this.layoutOf(op.src);
-    const { layout: outL, regMap } = sliceLayout(srcL, op.axis);
-    const src = this.get(op.src, srcL);
-    const d = op.result.type.dtype;
-    const parts: (Reg | undefined)[] = Array.from({ length: outL.nregs }, () => undefined);
-    src.forEach((r, i) => {
-      const j = regMap[i]!;
-      parts[j] = parts[j] ? this.combine(op.fn, d, parts[j]!, r) : r;
-    });
-    let vals = parts.map((p) => p!);
-    // Across the lanes that hold other parts of the reduced axis.
-    for (const term of srcL.base[op.axis] ?? []) {
-      if (term.from !== 'lane') continue;
-      for (let bit = term.shift; bit < term.shift + term.bits; bit++) {
-        vals = vals.map((v) => {
-          const o = b.reg(regClass(d));
-          b.emit(`shfl.sync.bfly.b32 ${o.name}, ${v.name}, ${1 << bit}, 31, -1`);
-          return this.combine(op.fn, d, v, o);
-        });
-      }
-    }
-    // Across warps: through shared memory.
-    const warpTerms = (srcL.base[op.axis] ?? []).filter((t) => t.from === 'warp');
-    if (warpTerms.length > 0) vals = this.crossWarp(op, srcL, outL, vals, d);
-    this.bound.set(op.result.id, { kind: 'regs', layout: outL, regs: vals });
+  protected shuffleXor(v: Reg, mask: number, d: DType): Reg {
+    const o = this.b.reg(regClass(d));
+    this.b.emit(`shfl.sync.bfly.b32 ${o.name}, ${v.name}, ${mask}, 31, -1`);
+    return o;
   }
 
   /** Combines per-warp partial results: each warp writes its partials, then every thread reads all of them. */
-  private crossWarp(op: Extract<Op, { op: 'reduce' }>, srcL: Layout, outL: Layout, vals: Reg[], d: DType): Reg[] {
+  protected crossWarp(op: Extract<Op, { op: 'reduce' }>, srcL: Layout, outL: Layout, vals: Reg[], d: DType): Reg[] {
     const b = this.b;
-    const terms = (srcL.base[op.axis] ?? []).filter((t) => t.from === 'warp');
-    const nGroups = terms.reduce((n, t) => n * 2 ** t.bits, 1);
-    // The result has rank 0 or 1 (reductions of rank-2 tiles keep one axis).
-    const keptExtent = op.result.type.shape[0] ?? 1;
+    const { terms, groups: nGroups, keptExtent, writerMask } = this.crossWarpPlan(op, srcL, outL);
     const kept = (j: number): Reg | number => (outL.shape.length === 0 ? 0 : this.coord(outL, 0, j));
     const buf = this.scratch(nGroups * keptExtent * 4);
     // This warp's index along the reduced axis.
@@ -1273,11 +1045,7 @@ class Codegen {
       g = x;
       mult *= 2 ** t.bits;
     }
-    // One writer per (group, kept coordinate): lanes whose reduced-axis lane bits are zero, and no replicas.
-    const laneBits = (srcL.base[op.axis] ?? []).filter((t) => t.from === 'lane').reduce((m, t) => m | (((1 << t.bits) - 1) << t.shift), 0);
-    const warpBits = terms.reduce((m, t) => m | (((1 << t.bits) - 1) << (5 + t.shift)), 0);
-    const repl = replicationMask(outL, this.threads) & ~(laneBits | warpBits);
-    const writer = this.owner(laneBits | repl);
+    const writer = this.owner(writerMask);
     if (this.loopDepth > 0) this.barrier();
     const ty = d === 'f32' ? 'f32' : 's32';
     vals.forEach((v, j) => {
@@ -1309,7 +1077,7 @@ class Codegen {
 
   // ---- conversions between layouts ----
 
-  private convert(x: RegTile, l: Layout, d: DType): Reg[] {
+  protected convert(x: RegTile, l: Layout, d: DType): Reg[] {
     const b = this.b;
     const shape = l.shape;
     const n = shape.reduce((a, c) => a * c, 1);
@@ -1370,7 +1138,7 @@ class Codegen {
     b.emit('cp.async.commit_group');
   }
 
-  private forLoop(op: Extract<Op, { op: 'for' }>): void {
+  protected forLoop(op: Extract<Op, { op: 'for' }>): void {
     const b = this.b;
     const pipelined = pipelinableLoads(op, this.place);
     const stages = op.stages ?? 1;
@@ -1460,7 +1228,7 @@ class Codegen {
     op.results.forEach((r, i) => this.bound.set(r.id, { kind: 'regs', layout: layouts[i]!, regs: regs[i]! }));
   }
 
-  private ifOp(op: Extract<Op, { op: 'if' }>): void {
+  protected ifOp(op: Extract<Op, { op: 'if' }>): void {
     const b = this.b;
     const layouts = op.results.map((r) => this.layoutOf(r));
     const regs = op.results.map((r, i) => Array.from({ length: layouts[i]!.nregs }, () => b.reg(regClass(r.type.dtype))));
