@@ -13,10 +13,10 @@
  */
 import type { Diagnostic } from '../../dsl/diagnostic.js';
 import { error } from '../../dsl/diagnostic.js';
-import type { DType } from '../../dsl/dtype.js';
+import { byteSize, type DType } from '../../dsl/dtype.js';
 import type { Span } from '../../dsl/span.js';
 import type { AccessIndex, Block, IRKernel, Op, TileValue } from '../ir.js';
-import type { AbiParam } from '../kernel-abi.js';
+import { type AbiParam, abiParams } from '../kernel-abi.js';
 import { CodegenBase, type RegTile as BaseRegTile, Unsupported } from '../codegen-base.js';
 import { BLOCKED_VEC, type Layout, type MmaGrid, SCALAR, isPow2, replicationMask, vectorRuns } from '../layout.js';
 import { pipelinableLoads, placeValues } from '../placement.js';
@@ -107,10 +107,6 @@ export function memType(d: DType): string {
   }
 }
 
-function elemBytes(d: DType): number {
-  return d === 'f32' || d === 'i32' ? 4 : d === 'i64' ? 8 : d === 'bool' || d === 'f8e4m3' || d === 'f8e5m2' ? 1 : 2;
-}
-
 /** A memory element (an lvalue/rvalue of memType) as a register value. */
 function fromMem(d: DType, x: string): string {
   switch (d) {
@@ -194,38 +190,24 @@ class HipCodegen extends CodegenBase<string, LdsTile, TensorBinding> {
   }
 
   run(): HipCodegenResult {
-    const params: AbiParam[] = [];
-    const decls: string[] = [];
     const b = this.b;
+    const { params, dimNames, badScalar } = abiParams(this.k);
+    if (badScalar) throw new Unsupported(`scalar parameter '${badScalar.name}' of dtype ${badScalar.dtype}: scalar parameters are f32, i32 or i64`, this.k.span);
+    // C++ names get a `p_` prefix, so no user name can collide with a keyword or a prelude name.
+    const decls = params.map((p) => {
+      switch (p.kind) {
+        case 'tensor':
+          return `${memType(p.dtype)}* __restrict__ p_${p.name}`;
+        case 'dim':
+          return `tk_u32 p_${p.name}`;
+        case 'stride':
+          return `tk_u64 p_${p.name}`;
+        case 'scalar':
+          this.scalarParams.set(p.name, `p_${p.name}`);
+          return `${memType(p.dtype)} p_${p.name}`;
+      }
+    });
     const tensors = this.k.params.filter((p) => p.kind === 'tensor');
-    const dimNames: string[] = [];
-    for (const t of tensors) for (const d of t.dims) if (typeof d === 'string' && !dimNames.includes(d)) dimNames.push(d);
-    // Parameters: pointers, dims, strides, scalars (compiler/kernel-abi.ts). C++ names get a
-    // `p_` prefix so no user name can collide with a keyword or a prelude name.
-    for (const t of tensors) {
-      params.push({ kind: 'tensor', name: t.name, tensor: t.name, dtype: t.dtype });
-      decls.push(`${memType(t.dtype)}* __restrict__ p_${t.name}`);
-    }
-    for (const d of dimNames) {
-      params.push({ kind: 'dim', name: d, dim: d });
-      decls.push(`tk_u32 p_${d}`);
-    }
-    for (const t of tensors) {
-      for (let a = 0; a < t.dims.length - 1; a++) {
-        const name = `${t.name}_stride${a}`;
-        params.push({ kind: 'stride', name, tensor: t.name, axis: a });
-        decls.push(`tk_u64 p_${name}`);
-      }
-    }
-    for (const p of this.k.params) {
-      if (p.kind !== 'scalar') continue;
-      if (p.dtype !== 'f32' && p.dtype !== 'i32' && p.dtype !== 'i64') {
-        throw new Unsupported(`scalar parameter '${p.name}' of dtype ${p.dtype}: scalar parameters are f32, i32 or i64`, this.k.span);
-      }
-      params.push({ kind: 'scalar', name: p.name, dtype: p.dtype });
-      decls.push(`${memType(p.dtype)} p_${p.name}`);
-      this.scalarParams.set(p.name, `p_${p.name}`);
-    }
 
     b.emitPrologue('const int tk_tid = tk_thread_id();');
     b.emitPrologue(`const int tk_lane = tk_tid & ${WAVE_SIZE - 1};`);
@@ -494,7 +476,7 @@ class HipCodegen extends CodegenBase<string, LdsTile, TensorBinding> {
     if (masked || !['f32', 'f16', 'bf16'].includes(t.dtype) || l.shape.length === 0 || indices[last]!.size === null) return plan;
     const runs = vectorRuns(l, BLOCKED_VEC);
     if (!runs) return plan;
-    const bytes = BLOCKED_VEC * elemBytes(t.dtype);
+    const bytes = BLOCKED_VEC * byteSize(t.dtype);
     for (const i of runs) {
       const off = this.b.let('long long', this.elementOffset(t, indices, uni, this.coords(l, i)), 'off');
       const conds = [`((unsigned long long)(${t.ptr} + ${off}) & ${bytes - 1}) == 0`];
@@ -542,7 +524,7 @@ class HipCodegen extends CodegenBase<string, LdsTile, TensorBinding> {
       b.open(`if (${run.ok})`);
       const v = b.fresh('v');
       b.emit(`${this.vecType(d)} ${v};`);
-      b.emit(`__builtin_memcpy(&${v}, __builtin_assume_aligned(${t.ptr} + ${run.off}, ${BLOCKED_VEC * elemBytes(d)}), sizeof(${v}));`);
+      b.emit(`__builtin_memcpy(&${v}, __builtin_assume_aligned(${t.ptr} + ${run.off}, ${BLOCKED_VEC * byteSize(d)}), sizeof(${v}));`);
       for (let e = 0; e < BLOCKED_VEC; e++) b.emit(`${regs[i + e]} = ${this.vecElem(d, v, e)};`);
       b.mid('} else {');
       for (let e = 0; e < BLOCKED_VEC; e++) elem(i + e);
@@ -578,7 +560,7 @@ class HipCodegen extends CodegenBase<string, LdsTile, TensorBinding> {
       const v = b.fresh('v');
       const parts = vals.slice(i, i + BLOCKED_VEC).map((x) => (d === 'bf16' ? `(short)tk_f32_to_bf16(${x})` : d === 'f16' ? `(_Float16)${x}` : x));
       b.emit(`const ${this.vecType(d)} ${v} = {${parts.join(', ')}};`);
-      b.emit(`__builtin_memcpy(__builtin_assume_aligned(${t.ptr} + ${run.off}, ${BLOCKED_VEC * elemBytes(d)}), &${v}, sizeof(${v}));`);
+      b.emit(`__builtin_memcpy(__builtin_assume_aligned(${t.ptr} + ${run.off}, ${BLOCKED_VEC * byteSize(d)}), &${v}, sizeof(${v}));`);
       b.mid(`} else if (!${run.ok}) {`);
       for (let e = 0; e < BLOCKED_VEC; e++) elem(i + e);
       b.close();
@@ -600,7 +582,7 @@ class HipCodegen extends CodegenBase<string, LdsTile, TensorBinding> {
 
   /** A new LDS tile (`slots` of them back to back, for a pipelined ring). */
   private newLdsTile(rows: number, cols: number, dtype: DType, slots = 1): LdsTile {
-    const pitch = cols * elemBytes(dtype) + LDS_ROW_PAD;
+    const pitch = cols * byteSize(dtype) + LDS_ROW_PAD;
     return { kind: 'smem', offset: this.allocShared(rows * pitch * slots), rows, cols, dtype, pitch, transposed: false };
   }
 
@@ -856,7 +838,7 @@ class HipCodegen extends CodegenBase<string, LdsTile, TensorBinding> {
     const shape = l.shape;
     const n = shape.reduce((a, c) => a * c, 1);
     const ct = regType(d);
-    const buf = this.scratch(n * Math.max(4, elemBytes(d === 'bool' ? 'i32' : d)));
+    const buf = this.scratch(n * Math.max(4, byteSize(d === 'bool' ? 'i32' : d)));
     const st = d === 'bool' ? 'int' : ct;
     const linear = (lay: Layout, i: number): string =>
       shape.map((_, a) => `${this.coord(lay, a, i)} * ${shape.slice(a + 1).reduce((p, q) => p * q, 1)}`).join(' + ');

@@ -6,7 +6,7 @@
  */
 import type { SourceText } from '../../dsl/source.js';
 import type { Span } from '../../dsl/span.js';
-import type { SpanLines } from '../kernel-abi.js';
+import { type SpanLines, SpanMapBuilder } from '../kernel-abi.js';
 import { HIP_PRELUDE } from './prelude.js';
 
 interface Line {
@@ -69,7 +69,7 @@ export class HipBuilder {
     if (opts.ldsBytes > 0) out.push(`  TK_LDS(tk_lds, ${opts.ldsBytes});`);
     for (const p of this.prologue) out.push(`  ${p}`);
     const file = opts.source?.path.replace(/\\/g, '/').replace(/"/g, '\\"');
-    const bySpan = new Map<string, { span: Span; lines: number[] }>();
+    const spanMap = new SpanMapBuilder();
     // The line the preprocessor assumes for the next physical line, after the last #line.
     let assumed: number | undefined;
     for (const l of this.lines) {
@@ -80,14 +80,9 @@ export class HipBuilder {
       }
       out.push(`${'  '.repeat(l.depth)}${l.text}`);
       if (assumed !== undefined) assumed++;
-      if (l.span) {
-        const key = `${l.span.start}:${l.span.end}`;
-        let e = bySpan.get(key);
-        if (!e) bySpan.set(key, (e = { span: l.span, lines: [] }));
-        e.lines.push(out.length);
-      }
+      if (l.span) spanMap.add(l.span, out.length);
     }
     out.push('}', '');
-    return { text: out.join('\n'), spanMap: [...bySpan.values()] };
+    return { text: out.join('\n'), spanMap: spanMap.entries() };
   }
 }

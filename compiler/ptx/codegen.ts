@@ -14,10 +14,10 @@
  */
 import type { Diagnostic } from '../../dsl/diagnostic.js';
 import { error } from '../../dsl/diagnostic.js';
-import type { DType } from '../../dsl/dtype.js';
+import { byteSize, type DType } from '../../dsl/dtype.js';
 import type { Span } from '../../dsl/span.js';
 import type { AccessIndex, Block, IRKernel, Op, TileValue } from '../ir.js';
-import type { AbiParam } from '../kernel-abi.js';
+import { type AbiParam, abiParams } from '../kernel-abi.js';
 import { CodegenBase, type RegTile as BaseRegTile, Unsupported } from '../codegen-base.js';
 import { BLOCKED_VEC, type Layout, NVIDIA_LANE_BITS, SCALAR, isPow2, mmaLayout, replicationMask, vectorRuns } from '../layout.js';
 import { pipelinableLoads, placeValues } from '../placement.js';
@@ -93,10 +93,6 @@ function ptxType(d: DType): { readonly bits: string; readonly mem: string } {
   return t;
 }
 
-function elemBytes(d: DType): number {
-  return d === 'f32' || d === 'i32' ? 4 : d === 'i64' ? 8 : d === 'bool' || d === 'f8e4m3' || d === 'f8e5m2' ? 1 : 2;
-}
-
 function f32Hex(x: number): string {
   const b = new DataView(new ArrayBuffer(4));
   b.setFloat32(0, x);
@@ -138,36 +134,11 @@ class Codegen extends CodegenBase<Reg, SmemTile, TensorBinding> {
   }
 
   run(): CodegenResult {
-    const params: AbiParam[] = [];
-    const paramTypes: { name: string; type: string }[] = [];
     const b = this.b;
-    // Parameters: pointers, dims, strides, scalars (kernel-abi.ts).
+    const { params, dimNames, badScalar } = abiParams(this.k);
+    if (badScalar) throw new Unsupported(`scalar parameter '${badScalar.name}' of dtype ${badScalar.dtype}: scalar parameters are f32, i32 or i64`, this.k.span);
+    const paramTypes = params.map((p) => ({ name: p.name, type: p.kind === 'tensor' || p.kind === 'stride' ? 'u64' : p.kind === 'dim' ? 'u32' : ptxType(p.dtype).mem }));
     const tensors = this.k.params.filter((p) => p.kind === 'tensor');
-    for (const t of tensors) {
-      params.push({ kind: 'tensor', name: t.name, tensor: t.name, dtype: t.dtype });
-      paramTypes.push({ name: t.name, type: 'u64' });
-    }
-    const dimNames: string[] = [];
-    for (const t of tensors) for (const d of t.dims) if (typeof d === 'string' && !dimNames.includes(d)) dimNames.push(d);
-    for (const d of dimNames) {
-      params.push({ kind: 'dim', name: d, dim: d });
-      paramTypes.push({ name: d, type: 'u32' });
-    }
-    for (const t of tensors) {
-      for (let a = 0; a < t.dims.length - 1; a++) {
-        const name = `${t.name}_stride${a}`;
-        params.push({ kind: 'stride', name, tensor: t.name, axis: a });
-        paramTypes.push({ name, type: 'u64' });
-      }
-    }
-    for (const p of this.k.params) {
-      if (p.kind !== 'scalar') continue;
-      if (p.dtype !== 'f32' && p.dtype !== 'i32' && p.dtype !== 'i64') {
-        throw new Unsupported(`scalar parameter '${p.name}' of dtype ${p.dtype}: scalar parameters are f32, i32 or i64`, this.k.span);
-      }
-      params.push({ kind: 'scalar', name: p.name, dtype: p.dtype });
-      paramTypes.push({ name: p.name, type: ptxType(p.dtype).mem });
-    }
 
     // Prologue: thread coordinates, parameters.
     this.tid = this.pro('b32', (r) => `mov.u32 ${r}, %tid.x`);
@@ -575,7 +546,7 @@ class Codegen extends CodegenBase<Reg, SmemTile, TensorBinding> {
    */
   private vectorPlan(t: TensorBinding, indices: readonly AccessIndex[], l: Layout, uni: UniformAccess, masked: boolean): Map<number, { addr: Reg; ok: Reg }> {
     const plan = new Map<number, { addr: Reg; ok: Reg }>();
-    const eb = elemBytes(t.dtype);
+    const eb = byteSize(t.dtype);
     const last = indices.length - 1;
     if (masked || eb > 4 || l.shape.length === 0 || indices[last]!.size === null) return plan;
     const runs = vectorRuns(l, BLOCKED_VEC);
@@ -679,7 +650,7 @@ class Codegen extends CodegenBase<Reg, SmemTile, TensorBinding> {
   /** Byte address (b32, shared space) of element (row, col) of a swizzled tile; row/col registers or numbers. */
   private smemAddr(tile: SmemTile, row: Reg | number, col: Reg | number): Reg {
     const b = this.b;
-    const eb = elemBytes(tile.dtype);
+    const eb = byteSize(tile.dtype);
     const r = b.reg('b32');
     // byte column, its 16-byte chunk and the offset within it
     const bc = b.reg('b32');
@@ -702,7 +673,7 @@ class Codegen extends CodegenBase<Reg, SmemTile, TensorBinding> {
   }
 
   private newSmemTile(rows: number, cols: number, dtype: DType, slots = 1): SmemTile {
-    const eb = elemBytes(dtype);
+    const eb = byteSize(dtype);
     const rowBytes = cols * eb;
     const swizzle = rowBytes >= 32 && rowBytes % 16 === 0 && isPow2(rowBytes / 16);
     return { kind: 'smem', offset: this.allocShared(rows * rowBytes * slots), rows, cols, dtype, rowBytes, swizzle, transposed: false };
@@ -735,7 +706,7 @@ class Codegen extends CodegenBase<Reg, SmemTile, TensorBinding> {
   private emitCopy(op: Extract<Op, { op: 'load' }>, t: TensorBinding, tile: SmemTile): void {
     const b = this.b;
     const [rows, cols] = op.result.type.shape as [number, number];
-    const eb = elemBytes(t.dtype);
+    const eb = byteSize(t.dtype);
     const per = 16 / eb;
     const uni = this.uniformAccess(t, op.indices);
     const slice = op.indices.flatMap((ix, a) => (ix.size === null ? [] : [a]));
@@ -851,7 +822,7 @@ class Codegen extends CodegenBase<Reg, SmemTile, TensorBinding> {
       return addr;
     }
     const sh = b.reg('b64');
-    b.emit(`shl.b64 ${sh.name}, ${off64.name}, ${Math.log2(elemBytes(t.dtype))}`);
+    b.emit(`shl.b64 ${sh.name}, ${off64.name}, ${Math.log2(byteSize(t.dtype))}`);
     b.emit(`add.s64 ${addr.name}, ${t.ptr.name}, ${sh.name}`);
     return addr;
   }
@@ -1081,7 +1052,7 @@ class Codegen extends CodegenBase<Reg, SmemTile, TensorBinding> {
     const b = this.b;
     const shape = l.shape;
     const n = shape.reduce((a, c) => a * c, 1);
-    const eb = Math.max(4, elemBytes(d));
+    const eb = Math.max(4, byteSize(d));
     const buf = this.scratch(n * eb);
     const ty = ptxType(d).mem;
     if (ty === 'pred') throw new Unsupported('a bool tile that changes layout', b.span);

@@ -5,7 +5,7 @@
  */
 import type { Span } from '../../dsl/span.js';
 import type { SourceText } from '../../dsl/source.js';
-import type { SpanLines } from '../kernel-abi.js';
+import { type SpanLines, SpanMapBuilder } from '../kernel-abi.js';
 import type { NvidiaTarget } from './kernel-abi.js';
 
 /** Register classes: one PTX declaration (`.reg .f32 %f<N>;`) each. */
@@ -88,7 +88,7 @@ export class PtxBuilder {
     }
     out.push('');
     for (const p of this.prologue) out.push(`\t${p};`);
-    const bySpan = new Map<string, { span: Span; lines: number[] }>();
+    const spanMap = new SpanMapBuilder();
     let lastLoc = '';
     for (const l of this.lines) {
       if (l.label) {
@@ -104,14 +104,9 @@ export class PtxBuilder {
         }
       }
       out.push(`\t${l.text};`);
-      if (l.span) {
-        const key = `${l.span.start}:${l.span.end}`;
-        let e = bySpan.get(key);
-        if (!e) bySpan.set(key, (e = { span: l.span, lines: [] }));
-        e.lines.push(out.length);
-      }
+      if (l.span) spanMap.add(l.span, out.length);
     }
     out.push('}', '');
-    return { ptx: out.join('\n'), spanMap: [...bySpan.values()] };
+    return { ptx: out.join('\n'), spanMap: spanMap.entries() };
   }
 }

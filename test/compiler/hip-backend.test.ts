@@ -25,13 +25,13 @@ import type { IRKernel } from '../../compiler/ir.js';
 import type { BaseTerm, Layout } from '../../compiler/layout.js';
 import { buildCodeObject, findClang } from '../../compiler/toolchain/clang.js';
 import { SourceText } from '../../dsl/source.js';
-import { type SelftestCase, attentionCase, gemmCase, mlpCase } from '../../kernels/selftest.js';
 import { relL2 } from '../../runtime/compare.js';
 import { findClangxx, runOnHipCpu } from '../../runtime/hip-cpu/hip-cpu-backend.js';
 import { buildText, kernelPath } from '../support/build.js';
 import { cli } from '../support/cli.js';
 import { seedFromEnv } from '../support/random.js';
 import { SCALE } from '../support/tile-fixtures.js';
+import { RAGGED_CASES } from '../support/backend-cases.js';
 import { requireTool } from '../support/toolchains.js';
 
 const SEED = seedFromEnv(4242);
@@ -149,23 +149,8 @@ describe('a configuration over the 64 KiB of LDS is rejected before clang runs',
 // ---------------------------------------------------------------------------------------------
 // L3: numerics in the HIP CPU harness
 
-/** The NVIDIA backend's ragged shapes (test/compiler/ptx-backend.test.ts). */
-const CASES: SelftestCase[] = [
-  // Unaligned: row strides of 50 and 45 halves forbid vector accesses; the element path runs.
-  gemmCase('f16', 77, 45, 50),
-  gemmCase('bf16', 77, 45, 50),
-  // Aligned but ragged: vector accesses with masked edges.
-  gemmCase('f16', 77, 136, 72),
-  gemmCase('bf16', 77, 136, 72),
-  attentionCase('f16', 64, false, 37, 53, 1),
-  attentionCase('bf16', 64, true, 37, 53, 1),
-  attentionCase('f16', 128, true, 53, 37, 1),
-  attentionCase('bf16', 128, false, 20, 70, 1),
-  mlpCase('f16', 'mlp_gate_up', 33, 50, 45),
-  mlpCase('bf16', 'mlp_gate_up', 33, 64, 96),
-  mlpCase('f16', 'mlp_down', 33, 45, 50),
-  mlpCase('bf16', 'mlp_down', 33, 64, 96),
-];
+/** The same ragged shapes as the NVIDIA backend's tests. */
+const CASES = RAGGED_CASES;
 
 /**
  * The default first (16×16 MFMA), then others at 32×32 and 16×16. Each distinct (kernel, constants,

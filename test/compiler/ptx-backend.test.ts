@@ -18,12 +18,12 @@ import { bindConfig, enumerateConfigs, kernelSpace } from '../../dsl/config-spac
 import type { Bindings } from '../../dsl/symbols.js';
 import { parseProgram } from '../../dsl/parser.js';
 import { SourceText } from '../../dsl/source.js';
-import { type SelftestCase, attentionCase, gemmCase, mlpCase } from '../../kernels/selftest.js';
 import { relL2 } from '../../runtime/compare.js';
 import { runOnEmulator } from '../../runtime/emulate-backend.js';
 import { makeRng, randomTensor } from '../../runtime/random.js';
 import { buildText, kernelPath } from '../support/build.js';
 import { seedFromEnv } from '../support/random.js';
+import { RAGGED_CASES } from '../support/backend-cases.js';
 import { requireTool } from '../support/toolchains.js';
 
 const SEED = seedFromEnv(4004);
@@ -90,22 +90,7 @@ const CONFIGS: Record<string, Record<string, number>[]> = {
   mlp_down: [{}, { BM: 128, BN: 64, BK: 64, WARPS: 8, STAGES: 3 }, { BM: 64, BN: 128, BK: 32, WARPS: 8, STAGES: 2 }],
 };
 
-const CASES: SelftestCase[] = [
-  // Unaligned: row strides of 50 and 45 halves forbid 16-byte copies; the element path runs.
-  gemmCase('f16', 77, 45, 50),
-  gemmCase('bf16', 77, 45, 50),
-  // Aligned but ragged: 16-byte cp.async with zero fill at the edges.
-  gemmCase('f16', 77, 136, 72),
-  gemmCase('bf16', 77, 136, 72),
-  attentionCase('f16', 64, false, 37, 53, 1),
-  attentionCase('bf16', 64, true, 37, 53, 1),
-  attentionCase('f16', 128, true, 53, 37, 1),
-  attentionCase('bf16', 128, false, 20, 70, 1),
-  mlpCase('f16', 'mlp_gate_up', 33, 50, 45),
-  mlpCase('bf16', 'mlp_gate_up', 33, 64, 96),
-  mlpCase('f16', 'mlp_down', 33, 45, 50),
-  mlpCase('bf16', 'mlp_down', 33, 64, 96),
-];
+const CASES = RAGGED_CASES;
 
 describe('the emitted PTX matches the float64 references in the emulator, sanitizer clean', () => {
   const runs = CASES.flatMap((c, i) =>
