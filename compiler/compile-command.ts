@@ -14,8 +14,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, reportDiagnostics, type CliIO } from '../dsl/cli-io.js';
 import { hasErrors, type Diagnostic } from '../dsl/diagnostic.js';
-import { loadSourceFile } from '../dsl/load-source.js';
-import { parseProgram } from '../dsl/parser.js';
 import type { SourceText } from '../dsl/source.js';
 import { buildFromFile, type KernelOptions } from './ir-command.js';
 import type { IRKernel } from './ir.js';
@@ -54,24 +52,9 @@ export function parseMfma(text: string | undefined): MfmaSize | undefined | { er
   return { error: `--mfma: expected 16 (16x16x16 MFMA) or 32 (32x32x8 MFMA), got '${text}'` };
 }
 
-/**
- * The tile source that defines kernel `name` in FILE (one per `tile` template in a `.ts` file),
- * for rendering the code generator's diagnostics; undefined when it cannot be found again.
- */
-async function kernelSource(file: string, name: string): Promise<SourceText | undefined> {
-  const { sources } = await loadSourceFile(file);
-  if (sources.length <= 1) return sources[0];
-  return sources.find((s) => parseProgram(s).program.kernels.some((k) => k.name.name === name));
-}
-
-/** Prints the code generator's diagnostics, with the source line and caret when the source is known. */
-function reportCodegenDiagnostics(io: CliIO, source: SourceText | undefined, diagnostics: readonly Diagnostic[]): void {
-  if (diagnostics.length === 0) return;
-  if (source) {
-    reportDiagnostics(io, diagnostics.map((diagnostic) => ({ source, diagnostic })));
-    return;
-  }
-  for (const d of diagnostics) io.err(`${d.severity}[${d.code}]: ${d.message}${d.hint ? `\n  = hint: ${d.hint}` : ''}\n`);
+/** Prints the code generator's diagnostics with the source line and a caret. */
+function reportCodegenDiagnostics(io: CliIO, source: SourceText, diagnostics: readonly Diagnostic[]): void {
+  reportDiagnostics(io, diagnostics.map((diagnostic) => ({ source, diagnostic })));
 }
 
 /**
@@ -79,8 +62,7 @@ function reportCodegenDiagnostics(io: CliIO, source: SourceText | undefined, dia
  * source also gives the PTX its `.loc` line info). Returns the compiled kernel, or the exit code to
  * stop with (1: the kernel cannot be compiled).
  */
-export async function compileToPtx(file: string, ir: IRKernel, target: NvidiaTarget, io: CliIO): Promise<{ compiled: CompiledPtx } | { exit: number }> {
-  const source = await kernelSource(file, ir.name);
+export function compileToPtx(source: SourceText, ir: IRKernel, target: NvidiaTarget, io: CliIO): { compiled: CompiledPtx } | { exit: number } {
   const { compiled, diagnostics } = compilePtx(ir, target, source);
   reportCodegenDiagnostics(io, source, diagnostics);
   if (!compiled || hasErrors(diagnostics)) {
@@ -91,9 +73,8 @@ export async function compileToPtx(file: string, ir: IRKernel, target: NvidiaTar
 }
 
 /** The same for HIP on an AMD target. */
-export async function compileToHip(file: string, ir: IRKernel, target: AmdTarget, mfma: MfmaSize | undefined, io: CliIO): Promise<{ compiled: CompiledHip } | { exit: number }> {
-  const source = await kernelSource(file, ir.name);
-  const { compiled, diagnostics } = compileHip(ir, target, { ...(mfma ? { mfma } : {}), ...(source ? { source } : {}) });
+export function compileToHip(source: SourceText, ir: IRKernel, target: AmdTarget, mfma: MfmaSize | undefined, io: CliIO): { compiled: CompiledHip } | { exit: number } {
+  const { compiled, diagnostics } = compileHip(ir, target, { source, ...(mfma ? { mfma } : {}) });
   reportCodegenDiagnostics(io, source, diagnostics);
   if (!compiled || hasErrors(diagnostics)) {
     if (!hasErrors(diagnostics)) io.err(`error: kernel '${ir.name}' could not be compiled for ${target}`);
@@ -185,7 +166,7 @@ export async function compileCommand(file: string, opts: CompileOptions, io: Cli
   }
   const built = await buildFromFile(file, opts, io);
   if ('exit' in built) return built.exit;
-  const { ir } = built;
+  const { ir, source } = built;
 
   const dir = opts.outDir ?? '.';
   const base = join(dir, `${ir.name}.${target}`);
@@ -199,9 +180,9 @@ export async function compileCommand(file: string, opts: CompileOptions, io: Cli
       return false;
     }
   };
-  if (isAmdTarget(target)) return compileAmd(file, ir, target, mfma, opts, base, write, io);
+  if (isAmdTarget(target)) return compileAmd(source, ir, target, mfma, opts, base, write, io);
 
-  const result = await compileToPtx(file, ir, target, io);
+  const result = compileToPtx(source, ir, target, io);
   if ('exit' in result) return result.exit;
   const { compiled } = result;
   const ptxPath = `${base}.ptx`;
@@ -249,7 +230,7 @@ export async function compileCommand(file: string, opts: CompileOptions, io: Cli
 
 /** The AMD half of `compile`: HIP source, then clang's code object, assembly and report. */
 async function compileAmd(
-  file: string,
+  source: SourceText,
   ir: IRKernel,
   target: AmdTarget,
   mfma: MfmaSize | undefined,
@@ -258,7 +239,7 @@ async function compileAmd(
   write: (path: string, data: string | Uint8Array) => Promise<boolean>,
   io: CliIO,
 ): Promise<number> {
-  const result = await compileToHip(file, ir, target, mfma, io);
+  const result = compileToHip(source, ir, target, mfma, io);
   if ('exit' in result) return result.exit;
   const { compiled } = result;
   const hipPath = `${base}.hip`;

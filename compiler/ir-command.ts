@@ -89,7 +89,7 @@ function selectSource(
  * Loads FILE and builds one kernel's IR, printing every diagnostic to io.err.
  * Returns the IR, or the exit code to stop with.
  */
-export async function buildFromFile(file: string, opts: KernelOptions, io: CliIO): Promise<{ ir: IRKernel } | { exit: number }> {
+export async function buildFromFile(file: string, opts: KernelOptions, io: CliIO): Promise<{ ir: IRKernel; source: SourceText } | { exit: number }> {
   const { overrides, errors } = parseOverrides(opts);
   if (errors.length > 0) {
     for (const e of errors) io.err(`error: ${e}`);
@@ -118,7 +118,7 @@ export async function buildFromFile(file: string, opts: KernelOptions, io: CliIO
     }
     return { exit: EXIT_ERRORS };
   }
-  return { ir: built.ir };
+  return { ir: built.ir, source };
 }
 
 export async function irCommand(file: string, opts: KernelOptions, io: CliIO): Promise<number> {

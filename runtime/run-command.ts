@@ -102,9 +102,9 @@ export async function runCommand(file: string, opts: RunOptions, io: CliIO): Pro
   let threadInstructions = 0;
   const compiled =
     backend === 'emulate' && !isAmdTarget(target)
-      ? await compileToPtx(file, ir, target, io)
+      ? compileToPtx(built.source, ir, target, io)
       : backend === 'hip-cpu' && isAmdTarget(target)
-        ? await compileToHip(file, ir, target, mfma, io)
+        ? compileToHip(built.source, ir, target, mfma, io)
         : undefined;
   if (compiled !== undefined && 'exit' in compiled) return compiled.exit;
   const start = performance.now();
