@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { checkCommand } from '../dsl/check-command.js';
 import { EXIT_ERRORS, EXIT_USAGE, processIO, type CliIO } from '../dsl/cli-io.js';
 import type { Backend as SelftestBackend } from '../kernels/selftest-command.js';
+import type { TuneOptions as TuneFlags } from '../tuner/tune-command.js';
 
 // Listed here, not imported: the CLI loads each command's module only when it runs.
 const SELFTEST_BACKENDS: readonly SelftestBackend[] = ['interpret', 'emulate', 'hip-cpu'];
@@ -100,6 +101,29 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     .action(async (file: string, flags: { kernel: string; grid: string; block: string; smem?: string; maxSteps?: string; args: string; out: string }) => {
       const { emulateCommand } = await import('../runtime/emulator/emulate-command.js');
       code = await emulateCommand(file, flags, io);
+    });
+
+  program
+    .command('tune')
+    .description('search a kernel\'s configurations per shape; offline, times are modeled (--backend model)')
+    .argument('<file>', 'a .tile or .ts file')
+    .option('-k, --kernel <name>', 'the kernel (needed when the file has several)')
+    .requiredOption('--target <arch>', 'sm_80, sm_90a, gfx942 or gfx90a')
+    .option('--device <name>', 'the card to model: h100, h200, a100 or mi300x (needed where a target runs on several)')
+    .requiredOption('--shapes <list>', 'shapes to tune, e.g. "M=4096,N=4096,K=4096;M=1,N=4096,K=4096"')
+    .option('--const <K=V,...>', 'constant values, e.g. dtype=bf16 (repeatable)', collect, [])
+    .option('--strategy <name>', 'exhaustive, random or guided', 'guided')
+    .option('--budget <n|ns>', 'per shape: N evaluations, or N seconds with an s (default: until the space is exhausted)')
+    .option('--backend <name>', 'model (offline), emulate or gpu', 'model')
+    .option('--seed <n>', 'seed of the search', (v) => {
+      if (!/^\d+$/.test(v)) throw new InvalidArgumentError('expected a non-negative integer');
+      return Number(v);
+    }, 1)
+    .option('--db <path>', 'the results database', '.tilekit/results.db')
+    .option('--mfma <size>', 'AMD: MFMA instruction size, 16 or 32')
+    .action(async (file: string, flags: TuneFlags) => {
+      const { tuneCommand } = await import('../tuner/tune-command.js');
+      code = await tuneCommand(file, flags, io);
     });
 
   program

@@ -10,11 +10,14 @@ export interface CliIO {
   out(text: string): void;
   /** Writes one or more lines (no trailing newline needed) to standard error. */
   err(text: string): void;
+  /** Where progress bars go: a terminal's standard error; absent when nobody watches (pipes, tests). */
+  readonly progress?: NodeJS.WritableStream;
 }
 
 export const processIO: CliIO = {
   out: (text) => void process.stdout.write(`${text}\n`),
   err: (text) => void process.stderr.write(`${text}\n`),
+  ...(process.stderr.isTTY ? { progress: process.stderr } : {}),
 };
 
 /** Exit codes shared by every command (docs/cli.md). */

@@ -15,27 +15,17 @@ import { buildCodeObject } from '../compiler/toolchain/clang.js';
 import { ToolchainError } from '../compiler/toolchain/errors.js';
 import { assemble } from '../compiler/toolchain/ptxas.js';
 import type { Diagnostic } from '../dsl/diagnostic.js';
-import type { Point, TuneSpace } from './space.js';
+import { type KernelResources, resourcesFromClang, resourcesFromPtxas } from './cost-model.js';
+import type { TuneSpace } from './space.js';
+import type { Point } from './strategies/types.js';
 
 export type TuneTarget = NvidiaTarget | AmdTarget;
-
-/** What the models need from a compiled configuration, for either vendor. */
-export interface Resources {
-  readonly threadsPerBlock: number;
-  /** NVIDIA: registers per thread; AMD: VGPRs + AGPRs per lane (one file on gfx90a/gfx942). */
-  readonly registersPerThread: number;
-  readonly sharedBytesPerBlock: number;
-  /** Spilled bytes (NVIDIA: spill stores + loads; AMD: scratch per lane). */
-  readonly spillBytes: number;
-  /** The toolchain's own occupancy figure, where it prints one (clang: waves per SIMD). */
-  readonly toolchainOccupancy?: number;
-}
 
 export type CandidateFailure = { readonly ok: false; readonly reason: 'compile' | 'resources' | 'timeout'; readonly message: string };
 
 export type Candidate =
-  | { readonly ok: true; readonly ir: IRKernel; readonly target: NvidiaTarget; readonly compiled: CompiledPtx; readonly binary: Uint8Array; readonly resources: Resources; readonly compileMs: number }
-  | { readonly ok: true; readonly ir: IRKernel; readonly target: AmdTarget; readonly compiled: CompiledHip; readonly binary: Uint8Array; readonly resources: Resources; readonly compileMs: number };
+  | { readonly ok: true; readonly ir: IRKernel; readonly target: NvidiaTarget; readonly compiled: CompiledPtx; readonly binary: Uint8Array; readonly resources: KernelResources; readonly compileMs: number }
+  | { readonly ok: true; readonly ir: IRKernel; readonly target: AmdTarget; readonly compiled: CompiledHip; readonly binary: Uint8Array; readonly resources: KernelResources; readonly compileMs: number };
 
 export interface CandidateOptions {
   /** AMD: the MFMA size. */
@@ -76,13 +66,7 @@ export async function compileCandidate(space: TuneSpace, point: Point, target: T
       const r = await buildCodeObject(compiled.source, { arch: compiled.target, ...timeout });
       const rep = r.report.find((x) => x.kernel === compiled.entry);
       if (!rep || !r.codeObject) return { ok: false, reason: 'compile', message: `clang reported nothing for '${compiled.entry}'` };
-      const resources: Resources = {
-        threadsPerBlock: compiled.threads,
-        registersPerThread: rep.totalVgprs,
-        sharedBytesPerBlock: rep.ldsBytes,
-        spillBytes: rep.scratchBytes,
-        toolchainOccupancy: rep.occupancyWavesPerSimd,
-      };
+      const resources = resourcesFromClang(rep, compiled);
       if (rep.scratchBytes > 0 && !opts.allowSpills) return { ok: false, reason: 'resources', message: `spills: ${rep.scratchBytes} bytes of scratch per lane (${rep.vgprs} VGPRs + ${rep.agprs} AGPRs)` };
       return { ok: true, ir, target: compiled.target, compiled, binary: r.codeObject, resources, compileMs: performance.now() - t0 };
     }
@@ -91,7 +75,7 @@ export async function compileCandidate(space: TuneSpace, point: Point, target: T
     const rep = r.report.find((x) => x.kind === 'entry' && x.function === compiled.entry);
     if (!rep) return { ok: false, reason: 'compile', message: `ptxas reported nothing for '${compiled.entry}'` };
     const spill = rep.spillStoresBytes + rep.spillLoadsBytes;
-    const resources: Resources = { threadsPerBlock: compiled.threads, registersPerThread: rep.registers, sharedBytesPerBlock: compiled.dynamicSmem + rep.sharedBytes, spillBytes: spill };
+    const resources = resourcesFromPtxas(rep, compiled);
     if (spill > 0 && !opts.allowSpills) return { ok: false, reason: 'resources', message: `spills: ${rep.spillStoresBytes} bytes stored, ${rep.spillLoadsBytes} loaded (${rep.registers} registers)` };
     return { ok: true, ir, target: compiled.target, compiled, binary: r.cubin, resources, compileMs: performance.now() - t0 };
   } catch (e) {

@@ -5,21 +5,14 @@
  * it is compiled (compiler/*: TK4001/TK4002) or by the toolchain's resource report, and recorded
  * with its reason (tuner/evaluate.ts).
  */
-import { createHash } from 'node:crypto';
 import { checkRequires, formatVal, kernelSpace, type KernelSpace } from '../dsl/config-space.js';
 import { type Diagnostic, error } from '../dsl/diagnostic.js';
 import { isDType } from '../dsl/dtype.js';
 import { parseProgram } from '../dsl/parser.js';
 import type { SourceText } from '../dsl/source.js';
 import type { Bindings, CVal } from '../dsl/symbols.js';
-
-export interface Dimension {
-  readonly name: string;
-  readonly values: readonly number[];
-}
-
-/** One value per dimension. */
-export type Point = Readonly<Record<string, number>>;
+import { sourceHash } from './results-db.js';
+import type { Dimension, Point } from './strategies/types.js';
 
 export interface TuneSpace {
   readonly kernel: string;
@@ -37,10 +30,6 @@ export interface TuneSpace {
   overrides(p: Point): Map<string, string>;
   /** Every valid point, in a stable order (dimension order, candidates in declared order). */
   points(): Point[];
-}
-
-export function sourceHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
 
 function bindings(space: KernelSpace, consts: ReadonlyMap<string, CVal>, p: Point): Bindings {

@@ -1,0 +1,267 @@
+/**
+ * `tilekit tune FILE --kernel NAME --target T [--device D] --shapes "M=…,N=…;…" [--const …]
+ * [--strategy exhaustive|random|guided] [--budget N|Ns] [--backend model|emulate|gpu] [--seed N]
+ * [--db PATH] [--mfma 16|32]`: searches a kernel's configuration space per shape and records every
+ * evaluated configuration in the results database (tuner/results-db.ts), so an interrupted run
+ * resumes where it stopped.
+ *
+ * Each configuration is compiled once (tuner/compile-candidate.ts: codegen, ptxas or clang, pruned
+ * when the compiler or the resource report rejects it) and then costed per shape. The `model`
+ * backend costs it with tuner/cost-model.ts from the IR's work (tuner/work.ts): every time it
+ * reports is *modeled*, and says so. `gpu` needs the native addon and `emulate` is not built yet:
+ * both exit 2 saying so, rather than pretending.
+ */
+import { SingleBar } from 'cli-progress';
+import { isAmdTarget, kernelLabel, parseMfma, parseTarget } from '../compiler/compile-command.js';
+import { buildFromFile, parseAssignments } from '../compiler/ir-command.js';
+import { abiParams } from '../compiler/kernel-abi.js';
+import { clangVersion } from '../compiler/toolchain/clang.js';
+import { ToolchainMissingError } from '../compiler/toolchain/errors.js';
+import { ptxasVersion } from '../compiler/toolchain/ptxas.js';
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, reportDiagnostics, type CliIO } from '../dsl/cli-io.js';
+import { bucketOf, formatShape, parseShapes, type Shape } from './buckets.js';
+import { type Candidate, type CandidateFailure, compileCandidate, type TuneTarget } from './compile-candidate.js';
+import { modelCost, type ModeledCost } from './cost-model.js';
+import { DEVICE_NAMES, type DeviceSpec, getDevice, isDeviceName, runsOn } from './devices.js';
+import { type ResultScope, type ResultValue, ResultsDb } from './results-db.js';
+import { tuneSpace, type TuneSpace } from './space.js';
+import { type Budget, type Best, makeStrategy, type Outcome, type Point, pointKey, STRATEGY_NAMES, type StrategyName } from './strategies/index.js';
+import { estimateWork } from './work.js';
+
+export const DEFAULT_DB = '.tilekit/results.db';
+
+export interface TuneOptions {
+  kernel?: string;
+  target: string;
+  device?: string;
+  shapes: string;
+  const?: readonly string[];
+  strategy?: string;
+  budget?: string;
+  backend?: string;
+  seed?: number;
+  db?: string;
+  mfma?: string;
+}
+
+/** `--budget 200` (evaluations per shape) or `--budget 90s` (seconds per shape). */
+export function parseBudget(text: string | undefined): Budget | { error: string } {
+  if (text === undefined) return {};
+  const m = /^\s*(\d+)\s*(s?)\s*$/.exec(text);
+  if (!m || Number(m[1]) < 1) return { error: `--budget: expected a number of evaluations (e.g. 200) or seconds (e.g. 90s), got '${text}'` };
+  return m[2] ? { seconds: Number(m[1]) } : { evaluations: Number(m[1]) };
+}
+
+/** The device to model: given, or the only one that runs the target. */
+function resolveDevice(text: string | undefined, target: TuneTarget): DeviceSpec | { error: string } {
+  if (text !== undefined) {
+    if (!isDeviceName(text)) return { error: `--device: unknown device '${text}': expected one of ${DEVICE_NAMES.join(', ')}` };
+    const d = getDevice(text);
+    return runsOn(d, target) ? d : { error: `--device ${text} does not run ${target} code (it runs ${d.targets.join(', ')})` };
+  }
+  const fits = DEVICE_NAMES.filter((n) => runsOn(getDevice(n), target));
+  if (fits.length === 1) return getDevice(fits[0]!);
+  return { error: `--device is needed: ${target} code runs on ${fits.join(', ')}, whose limits and speeds differ` };
+}
+
+async function toolchainVersions(target: TuneTarget): Promise<Record<string, string>> {
+  const tilekit = '0.1.0';
+  return isAmdTarget(target) ? { tilekit, clang: await clangVersion() } : { tilekit, ptxas: await ptxasVersion() };
+}
+
+interface ShapeSummary {
+  readonly shape: Shape;
+  readonly bucket: string;
+  readonly best?: Best;
+  readonly bestCost?: ModeledCost;
+  readonly evaluated: number;
+  readonly reused: number;
+  readonly failed: number;
+  readonly stopped: string;
+}
+
+export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): Promise<number> {
+  const usage = (msg: string): number => {
+    io.err(`error: ${msg}`);
+    return EXIT_USAGE;
+  };
+  const target = parseTarget(opts.target);
+  if (typeof target !== 'string') return usage(target.error);
+  const backend = opts.backend ?? 'model';
+  if (backend === 'gpu') return usage("--backend gpu is not available yet: it needs the native GPU addon (runtime/native), which is not built; use --backend model to tune offline");
+  if (backend === 'emulate') return usage('--backend emulate is not available yet: the emulator proxy measurement is not built; use --backend model');
+  if (backend !== 'model') return usage(`--backend: unknown backend '${backend}': expected model, emulate or gpu`);
+  const device = resolveDevice(opts.device, target);
+  if ('error' in device) return usage(device.error);
+  const strategyName = opts.strategy ?? 'guided';
+  if (!(STRATEGY_NAMES as readonly string[]).includes(strategyName)) return usage(`--strategy: unknown strategy '${strategyName}': expected ${STRATEGY_NAMES.join(', ')}`);
+  const budget = parseBudget(opts.budget);
+  if ('error' in budget) return usage(budget.error);
+  const mfma = parseMfma(opts.mfma);
+  if (typeof mfma === 'object') return usage(mfma.error);
+  if (mfma !== undefined && !isAmdTarget(target)) return usage(`--mfma applies to AMD targets, not to ${target}`);
+  const seed = opts.seed ?? 1;
+
+  // The default configuration must build: it checks the file, the kernel and the constants.
+  const built = await buildFromFile(file, { ...(opts.kernel ? { kernel: opts.kernel } : {}), const: opts.const ?? [] }, io);
+  if ('exit' in built) return built.exit;
+  const sp = tuneSpace(built.source, built.ir.name, parseAssignments('--const', opts.const ?? []).values);
+  if (!sp.space) {
+    if (sp.message) io.err(`error: ${sp.message}`);
+    reportDiagnostics(io, sp.diagnostics.map((diagnostic) => ({ source: built.source, diagnostic })));
+    return EXIT_ERRORS;
+  }
+  const space = sp.space;
+  const dims = abiParams(built.ir).dimNames;
+  const { shapes, errors } = parseShapes(opts.shapes, dims);
+  if (errors.length > 0) {
+    for (const e of errors) io.err(`error: ${e}`);
+    return EXIT_USAGE;
+  }
+
+  let toolchain: Record<string, string>;
+  try {
+    toolchain = await toolchainVersions(target);
+  } catch (e) {
+    if (e instanceof ToolchainMissingError) {
+      io.err(`error: ${e.message}`);
+      return EXIT_ERRORS;
+    }
+    throw e;
+  }
+  let db: ResultsDb;
+  const dbPath = opts.db ?? DEFAULT_DB;
+  try {
+    db = ResultsDb.open(dbPath);
+  } catch (e) {
+    io.err(`error: ${e instanceof Error ? e.message : String(e)}`);
+    return EXIT_ERRORS;
+  }
+  const runId = db.startRun({ args: { file, ...opts }, strategy: strategyName, seed });
+  const points = space.points();
+  io.out(
+    `tuning ${space.kernel} for ${target} on ${device.name} (model: times are modeled, not measured): ${points.length} valid configurations of ` +
+      `${space.dims.map((d) => d.name).join(', ')}; strategy ${strategyName}, seed ${seed}${budget.evaluations ? `, budget ${budget.evaluations} per shape` : ''}${budget.seconds ? `, budget ${budget.seconds} s per shape` : ''}; results in ${dbPath}`,
+  );
+
+  const candidates = new Map<string, Promise<Candidate | CandidateFailure>>();
+  const candidate = (p: Point): Promise<Candidate | CandidateFailure> => {
+    const k = pointKey(p);
+    let c = candidates.get(k);
+    if (!c) candidates.set(k, (c = compileCandidate(space, p, target, mfma ? { mfma } : {})));
+    return c;
+  };
+
+  const summaries: ShapeSummary[] = [];
+  const interrupted = { value: false };
+  const abort = new AbortController();
+  const onSigint = (): void => {
+    interrupted.value = true;
+    abort.abort();
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    for (const shape of shapes) {
+      const bucket = bucketOf(shape, dims);
+      const scope: ResultScope = { kernel: space.kernel, sourceHash: space.sourceHash, bucket, target, device: device.name, backend: 'model', toolchain };
+      const known = knownOutcomes(db, scope, space);
+      const costs = new Map<string, ModeledCost>();
+      let failed = 0;
+      const bar = progressBar(io, points.length, formatShape(shape, dims));
+      const evaluate = async (p: Point): Promise<Outcome> => {
+        const config = configOf(space, p);
+        const c = await candidate(p);
+        let value: ResultValue;
+        if (!c.ok) value = { status: c.reason, message: c.message, shape };
+        else {
+          const cost = modelCost({ device, target, work: estimateWork(c.ir, shape), resources: c.resources });
+          costs.set(pointKey(p), cost);
+          value = cost.feasible
+            ? { status: 'ok', costUs: cost.timeUs, label: 'modeled', shape, metrics: { tflops: cost.tflops, bound: cost.bound, occupancy: cost.occupancy, terms: cost.terms, resources: c.resources } }
+            : { status: 'resources', message: cost.notes.join('; ') || `does not launch on ${device.name}`, shape, metrics: { occupancy: cost.occupancy, resources: c.resources } };
+        }
+        db.record(runId, { ...scope, config }, value);
+        if (value.status !== 'ok') failed++;
+        return value.status === 'ok' ? { ok: true, cost: value.costUs } : { ok: false, reason: `${value.status}: ${value.message}` };
+      };
+      const result = await makeStrategy(strategyName as StrategyName).run({ dims: space.dims, valid: space.valid }, evaluate, {
+        budget,
+        seed,
+        known,
+        signal: abort.signal,
+        onResult: (_p, _o, best) => bar?.increment({ best: best ? `${best.cost.toFixed(1)} µs (modeled)` : '-' }),
+      });
+      bar?.stop();
+      // The best may come from an earlier run: its cost is modeled again from its compiled candidate.
+      const costOf = async (p: Point): Promise<ModeledCost | undefined> => {
+        const c = await candidate(p);
+        return c.ok ? modelCost({ device, target, work: estimateWork(c.ir, shape), resources: c.resources }) : undefined;
+      };
+      const bestCost = result.best ? (costs.get(pointKey(result.best.point)) ?? (await costOf(result.best.point))) : undefined;
+      summaries.push({ shape, bucket, ...(result.best ? { best: result.best } : {}), ...(bestCost ? { bestCost } : {}), evaluated: result.evaluated, reused: result.reused, failed, stopped: result.stopped });
+      if (interrupted.value) break;
+    }
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    db.finishRun(runId, interrupted.value ? 'interrupted' : 'done');
+    db.close();
+  }
+
+  printSummary(io, space, summaries, dims, device.name);
+  if (interrupted.value) {
+    io.err(`interrupted: every configuration evaluated so far is in ${dbPath}; run the same command again to resume`);
+    return EXIT_ERRORS;
+  }
+  io.out(`${kernelLabel(built.ir).split(' ')[0]}: run ${runId} done; \`tilekit results --kernel ${space.kernel} --db ${dbPath}\` lists every result`);
+  return summaries.every((s) => s.best) ? EXIT_OK : EXIT_ERRORS;
+}
+
+/** The tunables and constants of a point, as the results database keys them. */
+function configOf(space: TuneSpace, p: Point): Record<string, number | string | boolean> {
+  const c: Record<string, number | string | boolean> = {};
+  for (const [k, v] of space.consts) c[k] = v.value;
+  for (const d of space.dims) c[d.name] = p[d.name]!;
+  return c;
+}
+
+/** Earlier results for this scope, as the strategy's `known` outcomes (in the order they were recorded). */
+function knownOutcomes(db: ResultsDb, scope: ResultScope, space: TuneSpace): Map<string, Outcome> {
+  const out = new Map<string, Outcome>();
+  for (const r of db.known(scope).values()) {
+    const cfg = r.key.config;
+    if ([...space.consts].some(([k, v]) => cfg[k] !== v.value)) continue;
+    const p: Record<string, number> = {};
+    for (const d of space.dims) p[d.name] = Number(cfg[d.name]);
+    out.set(pointKey(p), r.result.status === 'ok' ? { ok: true, cost: r.result.costUs } : { ok: false, reason: `${r.result.status}: ${r.result.message}` });
+  }
+  return out;
+}
+
+function progressBar(io: CliIO, total: number, label: string): SingleBar | undefined {
+  const stream = io.progress;
+  if (!stream) return undefined;
+  const bar = new SingleBar(
+    { stream, format: `  ${label} [{bar}] {value}/{total} configurations | best {best} | ETA {eta_formatted}`, hideCursor: true, clearOnComplete: true },
+  );
+  bar.start(total, 0, { best: '-' });
+  return bar;
+}
+
+function printSummary(io: CliIO, space: TuneSpace, rows: readonly ShapeSummary[], dims: readonly string[], device: string): void {
+  const header = ['shape', 'bucket', 'best configuration', `time on ${device} (modeled)`, 'TFLOP/s', 'bound', 'occupancy', 'evaluated', 'failed'];
+  const table = rows.map((r) => [
+    formatShape(r.shape, dims),
+    r.bucket,
+    r.best ? space.dims.map((d) => `${d.name}=${r.best!.point[d.name]}`).join(',') : '(none succeeded)',
+    r.bestCost ? `${r.bestCost.timeUs.toFixed(1)} µs` : '-',
+    r.bestCost ? r.bestCost.tflops.toFixed(0) : '-',
+    r.bestCost?.bound ?? '-',
+    r.bestCost ? `${r.bestCost.occupancy.blocksPerSm} blocks/SM (${r.bestCost.occupancy.limitedBy})` : '-',
+    `${r.evaluated}${r.reused ? ` (+${r.reused} earlier)` : ''}`,
+    String(r.failed),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  io.out(line(header));
+  for (const row of table) io.out(line(row));
+}
