@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { checkCommand } from '../dsl/check-command.js';
 import { EXIT_ERRORS, EXIT_USAGE, processIO, type CliIO } from '../dsl/cli-io.js';
 import type { Backend as SelftestBackend } from '../kernels/selftest-command.js';
+import type { ResultsOptions as ResultsFlags } from '../tuner/results-command.js';
 import type { TuneOptions as TuneFlags } from '../tuner/tune-command.js';
 
 // Listed here, not imported: the CLI loads each command's module only when it runs.
@@ -124,6 +125,19 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     .action(async (file: string, flags: TuneFlags) => {
       const { tuneCommand } = await import('../tuner/tune-command.js');
       code = await tuneCommand(file, flags, io);
+    });
+
+  program
+    .command('results')
+    .description('list what tuning runs recorded, best first; every time labeled measured or modeled')
+    .option('-k, --kernel <name>', 'only this kernel')
+    .option('--target <arch>', 'only this target')
+    .option('--device <name>', 'only this device')
+    .option('--format <f>', 'table, csv or json', 'table')
+    .option('--db <path>', 'the results database', '.tilekit/results.db')
+    .action(async (flags: ResultsFlags) => {
+      const { resultsCommand } = await import('../tuner/results-command.js');
+      code = resultsCommand(flags, io);
     });
 
   program

@@ -42,6 +42,8 @@ export interface TuneOptions {
   seed?: number;
   db?: string;
   mfma?: string;
+  /** Stops the search (as Ctrl-C does): what was evaluated is kept, and a rerun resumes from it. */
+  signal?: AbortSignal;
 }
 
 /** `--budget 200` (evaluations per shape) or `--budget 90s` (seconds per shape). */
@@ -137,7 +139,8 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
     io.err(`error: ${e instanceof Error ? e.message : String(e)}`);
     return EXIT_ERRORS;
   }
-  const runId = db.startRun({ args: { file, ...opts }, strategy: strategyName, seed });
+  const { signal: _signal, ...args } = opts;
+  const runId = db.startRun({ args: { file, ...args }, strategy: strategyName, seed });
   const points = space.points();
   io.out(
     `tuning ${space.kernel} for ${target} on ${device.name} (model: times are modeled, not measured): ${points.length} valid configurations of ` +
@@ -160,6 +163,7 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
     abort.abort();
   };
   process.once('SIGINT', onSigint);
+  opts.signal?.addEventListener('abort', onSigint);
   try {
     for (const shape of shapes) {
       const bucket = bucketOf(shape, dims);
