@@ -8,8 +8,10 @@
  * Each configuration is compiled once (tuner/compile-candidate.ts: codegen, ptxas or clang, pruned
  * when the compiler or the resource report rejects it) and then costed per shape. The `model`
  * backend costs it with tuner/cost-model.ts from the IR's work (tuner/work.ts): every time it
- * reports is *modeled*, and says so. `gpu` needs the native addon and `emulate` is not built yet:
- * both exit 2 saying so, rather than pretending.
+ * reports is *modeled*, and says so. The `emulate` backend (NVIDIA targets; tuner/emulate-measure.ts)
+ * first checks each candidate's PTX against the interpreter in the emulator and feeds the model the
+ * emulator's bank-conflict and coalescing statistics: still modeled, never timed. `gpu` needs the
+ * native addon, which is not built: it exits 2 saying so, rather than pretending.
  */
 import { SingleBar } from 'cli-progress';
 import { isAmdTarget, kernelLabel, parseMfma, parseTarget } from '../compiler/compile-command.js';
@@ -22,6 +24,7 @@ import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, reportDiagnostics, type CliIO } from 
 import { bucketOf, formatShape, parseShapes, type Shape } from './buckets.js';
 import { type Candidate, type CandidateFailure, compileCandidate, type TuneTarget } from './compile-candidate.js';
 import { modelCost, type ModeledCost } from './cost-model.js';
+import { measureWithEmulator } from './emulate-measure.js';
 import { DEVICE_NAMES, type DeviceSpec, getDevice, isDeviceName, runsOn } from './devices.js';
 import { type ResultScope, type ResultValue, ResultsDb } from './results-db.js';
 import { tuneSpace, type TuneSpace } from './space.js';
@@ -91,8 +94,8 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
   if (typeof target !== 'string') return usage(target.error);
   const backend = opts.backend ?? 'model';
   if (backend === 'gpu') return usage("--backend gpu is not available yet: it needs the native GPU addon (runtime/native), which is not built; use --backend model to tune offline");
-  if (backend === 'emulate') return usage('--backend emulate is not available yet: the emulator proxy measurement is not built; use --backend model');
-  if (backend !== 'model') return usage(`--backend: unknown backend '${backend}': expected model, emulate or gpu`);
+  if (backend === 'emulate' && isAmdTarget(target)) return usage(`--backend emulate runs PTX in the emulator, not ${target} code: AMD candidates are checked with \`tilekit run --backend hip-cpu\`; use --backend model to tune for ${target}`);
+  if (backend !== 'model' && backend !== 'emulate') return usage(`--backend: unknown backend '${backend}': expected model, emulate or gpu`);
   const device = resolveDevice(opts.device, target);
   if ('error' in device) return usage(device.error);
   const strategyName = opts.strategy ?? 'guided';
@@ -143,7 +146,7 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
   const runId = db.startRun({ args: { file, ...args }, strategy: strategyName, seed });
   const points = space.points();
   io.out(
-    `tuning ${space.kernel} for ${target} on ${device.name} (model: times are modeled, not measured): ${points.length} valid configurations of ` +
+    `tuning ${space.kernel} for ${target} on ${device.name} (${backend}: times are modeled, not measured): ${points.length} valid configurations of ` +
       `${space.dims.map((d) => d.name).join(', ')}; strategy ${strategyName}, seed ${seed}${budget.evaluations ? `, budget ${budget.evaluations} per shape` : ''}${budget.seconds ? `, budget ${budget.seconds} s per shape` : ''}; results in ${dbPath}`,
   );
 
@@ -167,7 +170,7 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
   try {
     for (const shape of shapes) {
       const bucket = bucketOf(shape, dims);
-      const scope: ResultScope = { kernel: space.kernel, sourceHash: space.sourceHash, bucket, target, device: device.name, backend: 'model', toolchain };
+      const scope: ResultScope = { kernel: space.kernel, sourceHash: space.sourceHash, bucket, target, device: device.name, backend, toolchain };
       const known = knownOutcomes(db, scope, space);
       const costs = new Map<string, ModeledCost>();
       let failed = 0;
@@ -178,11 +181,18 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
         let value: ResultValue;
         if (!c.ok) value = { status: c.reason, message: c.message, shape };
         else {
-          const cost = modelCost({ device, target, work: estimateWork(c.ir, shape), resources: c.resources });
-          costs.set(pointKey(p), cost);
-          value = cost.feasible
-            ? { status: 'ok', costUs: cost.timeUs, label: 'modeled', shape, metrics: { tflops: cost.tflops, bound: cost.bound, occupancy: cost.occupancy, terms: cost.terms, resources: c.resources } }
-            : { status: 'resources', message: cost.notes.join('; ') || `does not launch on ${device.name}`, shape, metrics: { occupancy: cost.occupancy, resources: c.resources } };
+          let cost = modelCost({ device, target, work: estimateWork(c.ir, shape), resources: c.resources });
+          // emulate: a configuration that launches is checked in the emulator, and its proxy statistics refine the model.
+          const emu = backend === 'emulate' && cost.feasible ? await measureWithEmulator(c, shape, { seed, device, target }) : undefined;
+          if (emu?.ok) cost = emu.cost;
+          const emulator = emu?.ok ? { emulator: { maxRelL2: emu.maxRelL2, proxyShape: emu.proxyShape, stats: emu.stats, shared: emu.emuStats.shared, global: emu.emuStats.global } } : {};
+          if (emu && !emu.ok) value = { status: emu.reason, message: emu.message, shape, metrics: { resources: c.resources } };
+          else {
+            costs.set(pointKey(p), cost);
+            value = cost.feasible
+              ? { status: 'ok', costUs: cost.timeUs, label: 'modeled', shape, metrics: { tflops: cost.tflops, bound: cost.bound, occupancy: cost.occupancy, terms: cost.terms, resources: c.resources, ...emulator } }
+              : { status: 'resources', message: cost.notes.join('; ') || `does not launch on ${device.name}`, shape, metrics: { occupancy: cost.occupancy, resources: c.resources } };
+          }
         }
         db.record(runId, { ...scope, config }, value);
         if (value.status !== 'ok') failed++;
@@ -199,7 +209,9 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
       // The best may come from an earlier run: its cost is modeled again from its compiled candidate.
       const costOf = async (p: Point): Promise<ModeledCost | undefined> => {
         const c = await candidate(p);
-        return c.ok ? modelCost({ device, target, work: estimateWork(c.ir, shape), resources: c.resources }) : undefined;
+        if (!c.ok) return undefined;
+        const emu = backend === 'emulate' ? await measureWithEmulator(c, shape, { seed, device, target }) : undefined;
+        return emu?.ok ? emu.cost : modelCost({ device, target, work: estimateWork(c.ir, shape), resources: c.resources });
       };
       const bestCost = result.best ? (costs.get(pointKey(result.best.point)) ?? (await costOf(result.best.point))) : undefined;
       summaries.push({ shape, bucket, ...(result.best ? { best: result.best } : {}), ...(bestCost ? { bestCost } : {}), evaluated: result.evaluated, reused: result.reused, failed, stopped: result.stopped });
