@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { checkCommand } from '../dsl/check-command.js';
 import { EXIT_ERRORS, EXIT_USAGE, processIO, type CliIO } from '../dsl/cli-io.js';
 import type { Backend as SelftestBackend } from '../kernels/selftest-command.js';
+import type { PackFlags } from '../tuner/pack-command.js';
 import type { ResultsOptions as ResultsFlags } from '../tuner/results-command.js';
 import type { TuneOptions as TuneFlags } from '../tuner/tune-command.js';
 
@@ -138,6 +139,36 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     .action(async (flags: ResultsFlags) => {
       const { resultsCommand } = await import('../tuner/results-command.js');
       code = resultsCommand(flags, io);
+    });
+
+  const pack = program
+    .command('pack')
+    .description('write a kernel pack: dispatch tables and rebuilt binaries of the tuned configurations, with a manifest (docs/pack-format.md)')
+    .option('--db <path>', 'the results database', '.tilekit/results.db')
+    .option('--out <dir>', 'the folder to write (DIR.tgz is written next to it)')
+    .option('--kernels <a,b>', 'only these kernels')
+    .option('--targets <t1,t2>', 'only these targets, e.g. sm_90a,gfx942')
+    .option('--force', 'replace a non-empty --out folder')
+    .action(async (flags: PackFlags) => {
+      const { packCommand } = await import('../tuner/pack-command.js');
+      code = await packCommand(flags, io);
+    });
+  pack
+    .command('verify')
+    .description("check a pack: its manifest, every file's size and sha256, every dispatched binary")
+    .argument('<pack>', 'a pack folder or .tgz')
+    .action(async (path: string) => {
+      const { packVerifyCommand } = await import('../tuner/pack-command.js');
+      code = packVerifyCommand(path, io);
+    });
+  pack
+    .command('inspect')
+    .description('summarize a pack: kernels, targets, devices, buckets and their configurations')
+    .argument('<pack>', 'a pack folder or .tgz')
+    .option('--format <f>', 'text or json', 'text')
+    .action(async (path: string, flags: { format?: string }) => {
+      const { packInspectCommand } = await import('../tuner/pack-command.js');
+      code = packInspectCommand(path, flags, io);
     });
 
   program

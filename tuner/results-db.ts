@@ -143,6 +143,20 @@ export function sourceHash(tileText: string): string {
 // ---------------------------------------------------------------------------------------------
 // Schema
 
+/**
+ * Kernel sources by their hash (tilekit tune records the text at the start of a run), so a pack
+ * can rebuild any tuned configuration. Part of schema version 1 (the format is unreleased); it is
+ * also created on open where a version 1 file predates it.
+ */
+const SOURCES_TABLE = `
+CREATE TABLE IF NOT EXISTS sources (
+  source_hash TEXT PRIMARY KEY,
+  path        TEXT NOT NULL,
+  text        TEXT NOT NULL,
+  created_at  TEXT NOT NULL
+) WITHOUT ROWID;
+`;
+
 const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS tilekit_schema (
   id      INTEGER PRIMARY KEY CHECK (id = 1),
@@ -183,6 +197,7 @@ CREATE TABLE IF NOT EXISTS results (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS results_by_run ON results (run_id);
 CREATE INDEX IF NOT EXISTS results_by_target ON results (target, device, kernel);
+${SOURCES_TABLE}
 `;
 
 /** MIGRATIONS[v] takes a database at schema version v to v + 1. */
@@ -511,6 +526,24 @@ export class ResultsDb {
     return out;
   }
 
+  /**
+   * Stores a kernel's source text under its {@link sourceHash} (the hash a result key carries);
+   * returns the hash. Recording the same text again keeps the first path.
+   */
+  recordSource(path: string, text: string): string {
+    if (typeof text !== 'string') throw new Error('recordSource: text must be a string');
+    const hash = sourceHash(text);
+    this.db
+      .prepare<[string, string, string, string]>('INSERT INTO sources (source_hash, path, text, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (source_hash) DO NOTHING')
+      .run(hash, checkName('source path', path), text, now());
+    return hash;
+  }
+
+  /** The source text recorded for a hash, if any. */
+  source(hash: string): { path: string; text: string } | undefined {
+    return this.db.prepare<[string], { path: string; text: string }>('SELECT path, text FROM sources WHERE source_hash = ?').get(hash);
+  }
+
   /** The lowest-cost `ok` result in this scope (ties: the smaller canonical configuration). */
   best(scope: ResultScope): StoredResult | undefined {
     const row = this.stmts.best.get(scopeParams(scope));
@@ -578,6 +611,7 @@ function migrate(db: Database.Database, path: string): number[] {
         );
       }
       for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] as string);
+      db.exec(SOURCES_TABLE);
       db.prepare('INSERT INTO tilekit_schema (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version').run(
         SCHEMA_VERSION,
       );

@@ -144,6 +144,8 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
   }
   const { signal: _signal, ...args } = opts;
   const runId = db.startRun({ args: { file, ...args }, strategy: strategyName, seed });
+  // The text every result of this run is keyed by, so `tilekit pack` can rebuild any configuration.
+  db.recordSource(built.source.path, built.source.text);
   const points = space.points();
   io.out(
     `tuning ${space.kernel} for ${target} on ${device.name} (${backend}: times are modeled, not measured): ${points.length} valid configurations of ` +

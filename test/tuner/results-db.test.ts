@@ -221,6 +221,24 @@ describe('ResultsDb: recording and reading results', () => {
     expect(db.known(scope).size).toBe(1);
   });
 
+  it('stores kernel sources by their hash; a version 1 file without the sources table gets one on open', () => {
+    const path = join(dir, 'src.db');
+    const db = openDb(path);
+    const text = 'kernel k() grid [1] {}\n';
+    expect(db.recordSource('/k/k.tile', text)).toBe(sourceHash(text));
+    expect(db.recordSource('/elsewhere/k.tile', text)).toBe(sourceHash(text));
+    expect(db.source(sourceHash(text))).toEqual({ path: '/k/k.tile', text });
+    expect(db.source(sourceHash('other'))).toBeUndefined();
+    db.close();
+    const raw = new Database(path);
+    raw.exec('DROP TABLE sources');
+    raw.close();
+    const again = openDb(path);
+    expect(again.source(sourceHash(text))).toBeUndefined();
+    again.recordSource('/k/k.tile', text);
+    expect(again.source(sourceHash(text))?.text).toBe(text);
+  });
+
   it('query filters by kernel, target, device, bucket, run and status', () => {
     const db = openDb();
     const run1 = db.startRun({ args: [], strategy: 'grid' });
