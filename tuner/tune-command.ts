@@ -13,7 +13,8 @@
  * emulator's bank-conflict and coalescing statistics: still modeled, never timed. `gpu` needs the
  * native addon, which is not built: it exits 2 saying so, rather than pretending.
  */
-import { SingleBar } from 'cli-progress';
+import { availableParallelism } from 'node:os';
+import { MultiBar } from 'cli-progress';
 import { isAmdTarget, kernelLabel, parseMfma, parseTarget } from '../compiler/compile-command.js';
 import { buildFromFile, parseAssignments } from '../compiler/ir-command.js';
 import { abiParams } from '../compiler/kernel-abi.js';
@@ -27,9 +28,10 @@ import { modelCost, type ModeledCost } from './cost-model.js';
 import { measureWithEmulator } from './emulate-measure.js';
 import { DEVICE_NAMES, type DeviceSpec, getDevice, isDeviceName, runsOn } from './devices.js';
 import { type ResultScope, type ResultValue, ResultsDb } from './results-db.js';
+import { Pool } from './pool.js';
 import { tuneSpace, type TuneSpace } from './space.js';
 import { type Budget, type Best, makeStrategy, type Outcome, type Point, pointKey, STRATEGY_NAMES, type StrategyName } from './strategies/index.js';
-import { estimateWork } from './work.js';
+import { estimateWork, WorkError } from './work.js';
 
 export const DEFAULT_DB = '.tilekit/results.db';
 
@@ -152,15 +154,16 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
       `${space.dims.map((d) => d.name).join(', ')}; strategy ${strategyName}, seed ${seed}${budget.evaluations ? `, budget ${budget.evaluations} per shape` : ''}${budget.seconds ? `, budget ${budget.seconds} s per shape` : ''}; results in ${dbPath}`,
   );
 
+  // Each configuration is compiled once for every shape, with at most one ptxas/clang per core.
+  const pool = new Pool(Math.max(1, availableParallelism()));
   const candidates = new Map<string, Promise<Candidate | CandidateFailure>>();
   const candidate = (p: Point): Promise<Candidate | CandidateFailure> => {
     const k = pointKey(p);
     let c = candidates.get(k);
-    if (!c) candidates.set(k, (c = compileCandidate(space, p, target, mfma ? { mfma } : {})));
+    if (!c) candidates.set(k, (c = pool.run(() => compileCandidate(space, p, target, mfma ? { mfma } : {}))));
     return c;
   };
 
-  const summaries: ShapeSummary[] = [];
   const interrupted = { value: false };
   const abort = new AbortController();
   const onSigint = (): void => {
@@ -169,57 +172,66 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
   };
   process.once('SIGINT', onSigint);
   opts.signal?.addEventListener('abort', onSigint);
-  try {
-    for (const shape of shapes) {
-      const bucket = bucketOf(shape, dims);
-      const scope: ResultScope = { kernel: space.kernel, sourceHash: space.sourceHash, bucket, target, device: device.name, backend, toolchain };
-      const known = knownOutcomes(db, scope, space);
-      const costs = new Map<string, ModeledCost>();
-      let failed = 0;
-      const bar = progressBar(io, points.length, formatShape(shape, dims));
-      const evaluate = async (p: Point): Promise<Outcome> => {
-        const config = configOf(space, p);
-        const c = await candidate(p);
-        let value: ResultValue;
-        if (!c.ok) value = { status: c.reason, message: c.message, shape };
+  const bars = io.progress ? new MultiBar({ stream: io.progress, format: '  {shape} [{bar}] {value}/{total} configurations | best {best} | ETA {eta_formatted}', hideCursor: true, clearOnComplete: true }) : undefined;
+  /** One shape's search; the shapes' searches run side by side and share the compiled candidates. */
+  const tuneShape = async (shape: Shape): Promise<ShapeSummary> => {
+    const bucket = bucketOf(shape, dims);
+    const scope: ResultScope = { kernel: space.kernel, sourceHash: space.sourceHash, bucket, target, device: device.name, backend, toolchain };
+    const known = knownOutcomes(db, scope, space);
+    const costs = new Map<string, ModeledCost>();
+    let failed = 0;
+    const bar = bars?.create(Math.min(points.length, budget.evaluations ?? Infinity), 0, { shape: formatShape(shape, dims), best: '-' });
+    const evaluate = async (p: Point): Promise<Outcome> => {
+      const config = configOf(space, p);
+      const c = await candidate(p);
+      let value: ResultValue;
+      if (!c.ok) value = { status: c.reason, message: c.message, shape };
+      else {
+        let cost = modelCost({ device, target, work: estimateWork(c.ir, shape), resources: c.resources });
+        // emulate: a configuration that launches is checked in the emulator, and its proxy statistics refine the model.
+        const emu = backend === 'emulate' && cost.feasible ? await measureWithEmulator(c, shape, { seed, device, target }) : undefined;
+        if (emu?.ok) cost = emu.cost;
+        const emulator = emu?.ok ? { emulator: { maxRelL2: emu.maxRelL2, proxyShape: emu.proxyShape, stats: emu.stats, shared: emu.emuStats.shared, global: emu.emuStats.global } } : {};
+        if (emu && !emu.ok) value = { status: emu.reason, message: emu.message, shape, metrics: { resources: c.resources } };
         else {
-          let cost = modelCost({ device, target, work: estimateWork(c.ir, shape), resources: c.resources });
-          // emulate: a configuration that launches is checked in the emulator, and its proxy statistics refine the model.
-          const emu = backend === 'emulate' && cost.feasible ? await measureWithEmulator(c, shape, { seed, device, target }) : undefined;
-          if (emu?.ok) cost = emu.cost;
-          const emulator = emu?.ok ? { emulator: { maxRelL2: emu.maxRelL2, proxyShape: emu.proxyShape, stats: emu.stats, shared: emu.emuStats.shared, global: emu.emuStats.global } } : {};
-          if (emu && !emu.ok) value = { status: emu.reason, message: emu.message, shape, metrics: { resources: c.resources } };
-          else {
-            costs.set(pointKey(p), cost);
-            value = cost.feasible
-              ? { status: 'ok', costUs: cost.timeUs, label: 'modeled', shape, metrics: { tflops: cost.tflops, bound: cost.bound, occupancy: cost.occupancy, terms: cost.terms, resources: c.resources, ...emulator } }
-              : { status: 'resources', message: cost.notes.join('; ') || `does not launch on ${device.name}`, shape, metrics: { occupancy: cost.occupancy, resources: c.resources } };
-          }
+          costs.set(pointKey(p), cost);
+          value = cost.feasible
+            ? { status: 'ok', costUs: cost.timeUs, label: 'modeled', shape, metrics: { tflops: cost.tflops, bound: cost.bound, occupancy: cost.occupancy, terms: cost.terms, resources: c.resources, ...emulator } }
+            : { status: 'resources', message: cost.notes.join('; ') || `does not launch on ${device.name}`, shape, metrics: { occupancy: cost.occupancy, resources: c.resources } };
         }
-        db.record(runId, { ...scope, config }, value);
-        if (value.status !== 'ok') failed++;
-        return value.status === 'ok' ? { ok: true, cost: value.costUs } : { ok: false, reason: `${value.status}: ${value.message}` };
-      };
-      const result = await makeStrategy(strategyName as StrategyName).run({ dims: space.dims, valid: space.valid }, evaluate, {
-        budget,
-        seed,
-        known,
-        signal: abort.signal,
-        onResult: (_p, _o, best) => bar?.increment({ best: best ? `${best.cost.toFixed(1)} µs (modeled)` : '-' }),
-      });
-      bar?.stop();
-      // The best may come from an earlier run: its cost is modeled again from its compiled candidate.
-      const costOf = async (p: Point): Promise<ModeledCost | undefined> => {
-        const c = await candidate(p);
-        if (!c.ok) return undefined;
-        const emu = backend === 'emulate' ? await measureWithEmulator(c, shape, { seed, device, target }) : undefined;
-        return emu?.ok ? emu.cost : modelCost({ device, target, work: estimateWork(c.ir, shape), resources: c.resources });
-      };
-      const bestCost = result.best ? (costs.get(pointKey(result.best.point)) ?? (await costOf(result.best.point))) : undefined;
-      summaries.push({ shape, bucket, ...(result.best ? { best: result.best } : {}), ...(bestCost ? { bestCost } : {}), evaluated: result.evaluated, reused: result.reused, failed, stopped: result.stopped });
-      if (interrupted.value) break;
-    }
+      }
+      db.record(runId, { ...scope, config }, value);
+      if (value.status !== 'ok') failed++;
+      return value.status === 'ok' ? { ok: true, cost: value.costUs } : { ok: false, reason: `${value.status}: ${value.message}` };
+    };
+    const result = await makeStrategy(strategyName as StrategyName).run({ dims: space.dims, valid: space.valid }, evaluate, {
+      budget,
+      seed,
+      known,
+      signal: abort.signal,
+      onResult: (_p, _o, best) => bar?.increment({ best: best ? `${best.cost.toFixed(1)} µs (modeled)` : '-' }),
+    });
+    // The best may come from an earlier run: its cost is modeled again from its compiled candidate.
+    const costOf = async (p: Point): Promise<ModeledCost | undefined> => {
+      const c = await candidate(p);
+      if (!c.ok) return undefined;
+      const emu = backend === 'emulate' ? await measureWithEmulator(c, shape, { seed, device, target }) : undefined;
+      return emu?.ok ? emu.cost : modelCost({ device, target, work: estimateWork(c.ir, shape), resources: c.resources });
+    };
+    const bestCost = result.best ? (costs.get(pointKey(result.best.point)) ?? (await costOf(result.best.point))) : undefined;
+    return { shape, bucket, ...(result.best ? { best: result.best } : {}), ...(bestCost ? { bestCost } : {}), evaluated: result.evaluated, reused: result.reused, failed, stopped: result.stopped };
+  };
+  let summaries: ShapeSummary[];
+  try {
+    summaries = await Promise.all(shapes.map(tuneShape));
+  } catch (e) {
+    interrupted.value = true;
+    // The work estimator cannot follow this kernel: a limit of the model, reported, not a crash.
+    if (!(e instanceof WorkError)) throw e;
+    io.err(`error: the cost model cannot estimate kernel '${space.kernel}': ${e.message}`);
+    return EXIT_ERRORS;
   } finally {
+    bars?.stop();
     process.removeListener('SIGINT', onSigint);
     db.finishRun(runId, interrupted.value ? 'interrupted' : 'done');
     db.close();
@@ -253,16 +265,6 @@ function knownOutcomes(db: ResultsDb, scope: ResultScope, space: TuneSpace): Map
     out.set(pointKey(p), r.result.status === 'ok' ? { ok: true, cost: r.result.costUs } : { ok: false, reason: `${r.result.status}: ${r.result.message}` });
   }
   return out;
-}
-
-function progressBar(io: CliIO, total: number, label: string): SingleBar | undefined {
-  const stream = io.progress;
-  if (!stream) return undefined;
-  const bar = new SingleBar(
-    { stream, format: `  ${label} [{bar}] {value}/{total} configurations | best {best} | ETA {eta_formatted}`, hideCursor: true, clearOnComplete: true },
-  );
-  bar.start(total, 0, { best: '-' });
-  return bar;
 }
 
 function printSummary(io: CliIO, space: TuneSpace, rows: readonly ShapeSummary[], dims: readonly string[], device: string): void {
