@@ -44,18 +44,25 @@ export async function packCommand(flags: PackFlags, io: CliIO): Promise<number> 
   return EXIT_OK;
 }
 
-export function packVerifyCommand(path: string, io: CliIO): number {
+/** The pack at `path`, verified; or undefined after printing what is wrong. */
+function verified(path: string, io: CliIO): ReturnType<typeof verifyPack> & { ok: true } | undefined {
   let r;
   try {
     r = verifyPack(loadPack(path));
   } catch (e) {
     io.err(`error: ${path}: cannot read the pack: ${e instanceof Error ? e.message : String(e)}`);
-    return EXIT_ERRORS;
+    return undefined;
   }
   if (!r.ok) {
     io.err(`error: ${path}: ${r.file}: ${r.problem}`);
-    return EXIT_ERRORS;
+    return undefined;
   }
+  return r;
+}
+
+export function packVerifyCommand(path: string, io: CliIO): number {
+  const r = verified(path, io);
+  if (!r) return EXIT_ERRORS;
   io.out(`${path}: ok (${r.manifest.kernels.length} kernel(s), ${r.manifest.files.length} files verified)`);
   return EXIT_OK;
 }
@@ -66,17 +73,8 @@ export function packInspectCommand(path: string, flags: { format?: string }, io:
     io.err(`error: --format: unknown format '${format}': expected text or json`);
     return EXIT_USAGE;
   }
-  let r;
-  try {
-    r = verifyPack(loadPack(path));
-  } catch (e) {
-    io.err(`error: ${path}: cannot read the pack: ${e instanceof Error ? e.message : String(e)}`);
-    return EXIT_ERRORS;
-  }
-  if (!r.ok) {
-    io.err(`error: ${path} does not verify: ${r.file}: ${r.problem}`);
-    return EXIT_ERRORS;
-  }
+  const r = verified(path, io);
+  if (!r) return EXIT_ERRORS;
   const s = summarizePack(r.manifest);
   io.out(format === 'json' ? JSON.stringify(s, null, 2) : formatSummary(s));
   return EXIT_OK;

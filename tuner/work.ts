@@ -26,7 +26,7 @@ import type { UnaryFn } from '../dsl/scalar-ops.js';
 import { gridOf, InterpretError } from '../compiler/interpreter.js';
 import type { KernelArgs, TensorArg } from '../compiler/interpreter.js';
 import type { Block, IRKernel, Op } from '../compiler/ir.js';
-import { numel } from '../compiler/ir.js';
+import { numel, opOperands } from '../compiler/ir.js';
 import type { Span } from '../dsl/span.js';
 
 /** Sizes of the kernel's shape symbols (`M`, `N`, …) and values of its scalar params, by name. */
@@ -193,37 +193,11 @@ function controlDependsOn(block: Block, tainted: Set<number>, isSource: (op: Op)
       case 'store':
         break;
       default: {
-        const operands = opOperandIds(op);
-        if (isSource(op) || operands.some(t)) tainted.add(op.result.id);
+        if (isSource(op) || opOperands(op).some((v) => t(v.id))) tainted.add(op.result.id);
       }
     }
   }
   return depends;
-}
-
-function opOperandIds(op: Op): number[] {
-  switch (op.op) {
-    case 'dim':
-      return [op.tensor.id];
-    case 'broadcast':
-    case 'expand_dims':
-    case 'unary':
-    case 'cast':
-    case 'reduce':
-    case 'transpose':
-      return [op.src.id];
-    case 'binary':
-    case 'cmp':
-      return [op.lhs.id, op.rhs.id];
-    case 'select':
-      return [op.cond.id, op.a.id, op.b.id];
-    case 'dot':
-      return [op.a.id, op.b.id, op.acc.id];
-    case 'load':
-      return [op.tensor.id, ...op.indices.map((i) => i.offset.id), op.other.id, ...(op.mask ? [op.mask.id] : [])];
-    default:
-      return [];
-  }
 }
 
 /** Scalar values known so far (value id → number); a missing id is unknown (data, or a tile). */
