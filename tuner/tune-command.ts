@@ -28,6 +28,7 @@ import { modelCost, type ModeledCost } from './cost-model.js';
 import { measureWithEmulator } from './emulate-measure.js';
 import { DEVICE_NAMES, type DeviceSpec, getDevice, isDeviceName, runsOn } from './devices.js';
 import { type ResultScope, type ResultValue, ResultsDb } from './results-db.js';
+import { TILEKIT_VERSION } from './pack.js';
 import { Pool } from './pool.js';
 import { tuneSpace, type TuneSpace } from './space.js';
 import { type Budget, type Best, makeStrategy, type Outcome, type Point, pointKey, STRATEGY_NAMES, type StrategyName } from './strategies/index.js';
@@ -72,7 +73,7 @@ function resolveDevice(text: string | undefined, target: TuneTarget): DeviceSpec
 }
 
 async function toolchainVersions(target: TuneTarget): Promise<Record<string, string>> {
-  const tilekit = '0.1.0';
+  const tilekit = TILEKIT_VERSION;
   return isAmdTarget(target) ? { tilekit, clang: await clangVersion() } : { tilekit, ptxas: await ptxasVersion() };
 }
 
