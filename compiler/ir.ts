@@ -215,3 +215,11 @@ export function opBlocks(op: Op): readonly Block[] {
   if (op.op === 'if') return [op.then, op.else];
   return [];
 }
+
+/** Calls `f` on every op of a block, then of its nested blocks, in program order. */
+export function walkOps(b: Block, f: (op: Op) => void): void {
+  for (const op of b.ops) {
+    f(op);
+    for (const inner of opBlocks(op)) walkOps(inner, f);
+  }
+}

@@ -7,7 +7,7 @@
  * generator materializes them in whatever layout their user needs.
  */
 import type { Block, IRKernel, Op, TileValue } from './ir.js';
-import { opBlocks, opOperands } from './ir.js';
+import { opBlocks, opOperands, walkOps } from './ir.js';
 import { type Layout, SCALAR, blockedLayout, sliceLayout } from './layout.js';
 
 export type Placement = Layout | 'smem';
@@ -23,13 +23,6 @@ export interface Placements {
   readonly uses: ReadonlyMap<number, readonly Op[]>;
   /** The layout a register tile takes when nothing else decides it. */
   defaultLayout(v: TileValue): Layout | undefined;
-}
-
-function walk(b: Block, f: (op: Op) => void): void {
-  for (const op of b.ops) {
-    f(op);
-    for (const inner of opBlocks(op)) walk(inner, f);
-  }
 }
 
 function resultsOf(op: Op): readonly TileValue[] {
@@ -50,7 +43,7 @@ export function placeValues(k: IRKernel, target: PlacementTarget): Placements {
   const defs = new Map<number, Op>();
   const uses = new Map<number, Op[]>();
   const dotShapes = new Set<string>();
-  walk(k.body, (op) => {
+  walkOps(k.body, (op) => {
     for (const r of resultsOf(op)) defs.set(r.id, op);
     if (op.op === 'for') {
       defs.set(op.iv.id, op);
@@ -93,7 +86,7 @@ export function placeValues(k: IRKernel, target: PlacementTarget): Placements {
   // Fixed points: loop-carried values take the layout of what the body yields, which can
   // depend on the loop-carried values themselves; two rounds settle the kernels we emit.
   for (let round = 0; round < 3; round++) {
-    walk(k.body, (op) => {
+    walkOps(k.body, (op) => {
       switch (op.op) {
         case 'dot': {
           const l = target.dotLayout(op.result.type.shape[0]!, op.result.type.shape[1]!);
@@ -152,7 +145,7 @@ export function placeValues(k: IRKernel, target: PlacementTarget): Placements {
     });
   }
   // Loop-carried values nothing decided take the default layout.
-  walk(k.body, (op) => {
+  walkOps(k.body, (op) => {
     if (op.op !== 'for') return;
     op.iterArgs.forEach((a, i) => {
       if (of.has(a.id)) return;

@@ -5,6 +5,7 @@
  */
 import type { KernelArgs, TensorArg } from '../compiler/interpreter.js';
 import type { DType } from '../dsl/dtype.js';
+import { OUTPUT_TOLERANCE } from '../runtime/compare.js';
 import { makeRng, randomTensor, type Rng } from '../runtime/random.js';
 import { attentionRef, gemmRef, mlpDownRef, mlpGateUpRef } from './reference.js';
 
@@ -24,7 +25,7 @@ export interface SelftestCase {
 }
 
 /** Relative L2 tolerances of the brief: f16 and bf16 outputs, f32 accumulation. */
-export const TOLERANCE: Readonly<Record<'f16' | 'bf16', number>> = { f16: 3e-3, bf16: 1e-2 };
+export const TOLERANCE: Readonly<Record<'f16' | 'bf16', number>> = { f16: OUTPUT_TOLERANCE.f16, bf16: OUTPUT_TOLERANCE.bf16 };
 
 function tensor(rng: Rng, dtype: DType, shape: number[], scale = 1): TensorArg {
   return { dtype, shape, data: randomTensor(rng, shape.reduce((a, b) => a * b, 1), dtype, scale) };

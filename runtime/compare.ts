@@ -1,4 +1,5 @@
 /** Tolerance checks of kernel outputs against float64 references (relative L2 error). */
+import type { DType } from '../dsl/dtype.js';
 
 /**
  * ‖out − ref‖₂ / ‖ref‖₂ in float64. Infinity when the lengths differ or out has a NaN
@@ -39,3 +40,15 @@ export function expectClose(out: ArrayLike<number>, ref: ArrayLike<number>, tol:
     `${context}: relL2 ${err} exceeds tolerance ${tol}; NaNs in out: ${nans}${lengths}; worst: ${worst.join(', ')}`,
   );
 }
+
+/** Relative L2 tolerance per output dtype (the brief's f16 and bf16 bounds, f32 accumulation; integers and bool exact). */
+export const OUTPUT_TOLERANCE: Readonly<Record<DType, number>> = {
+  f16: 3e-3,
+  bf16: 1e-2,
+  f32: 1e-5,
+  f8e4m3: 6e-2,
+  f8e5m2: 1.2e-1,
+  i32: 0,
+  i64: 0,
+  bool: 0,
+};

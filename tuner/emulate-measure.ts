@@ -16,13 +16,13 @@
  * docs/cost-model.md ("Proxy statistics from the emulator") has the choices and their limits.
  */
 import { type KernelArgs, interpret, type TensorArg } from '../compiler/interpreter.js';
-import type { Block, IRKernel } from '../compiler/ir.js';
-import { opBlocks } from '../compiler/ir.js';
+import type { IRKernel } from '../compiler/ir.js';
+import { walkOps } from '../compiler/ir.js';
 import { abiParams } from '../compiler/kernel-abi.js';
 import type { CompiledPtx } from '../compiler/ptx/kernel-abi.js';
 import type { DType } from '../dsl/dtype.js';
 import { roundToDType } from '../dsl/float-rounding.js';
-import { relL2 } from '../runtime/compare.js';
+import { OUTPUT_TOLERANCE, relL2 } from '../runtime/compare.js';
 import { runOnEmulator } from '../runtime/emulate-backend.js';
 import type { EmuStats, Finding } from '../runtime/emulator/types.js';
 import { makeRng, randomTensor, type Rng } from '../runtime/random.js';
@@ -31,17 +31,6 @@ import { type ModeledCost, modelCost, type ProxyStats } from './cost-model.js';
 import type { DeviceSpec } from './devices.js';
 import { estimateWork, type ProblemShape } from './work.js';
 
-/** Relative L2 tolerance per output dtype (f16/bf16 as the selftest's; integers and bool exact). */
-export const OUTPUT_TOLERANCE: Readonly<Record<DType, number>> = {
-  f16: 3e-3,
-  bf16: 1e-2,
-  f32: 1e-5,
-  f8e4m3: 6e-2,
-  f8e5m2: 1.2e-1,
-  i32: 0,
-  i64: 0,
-  bool: 0,
-};
 
 /** Sizes the correctness check gives tiled shape symbols, in order of first appearance: distinct, odd, ≤ 96. */
 export const CHECK_SIZES: readonly number[] = [37, 45, 51, 29, 61, 43, 53, 23, 59, 31];
@@ -70,23 +59,15 @@ export interface EmulateOptions {
 type NvidiaCandidate = Extract<Candidate, { compiled: CompiledPtx }>;
 type Check = { ok: true; maxRelL2: number } | { ok: false; reason: 'mismatch' | 'crash'; message: string };
 
-/** Walks every op of a block and its nested blocks. */
-function walk(b: Block, f: (op: Block['ops'][number]) => void): void {
-  for (const op of b.ops) {
-    f(op);
-    for (const inner of opBlocks(op)) walk(inner, f);
-  }
-}
-
 /** Per tensor: whether the body loads it, stores it, and the largest tile extent along each axis. */
 function accessesOf(ir: IRKernel): Map<string, { loaded: boolean; stored: boolean; extents: number[] }> {
   const names = new Map<number, string>();
-  walk(ir.body, (op) => {
+  walkOps(ir.body, (op) => {
     if (op.op === 'tensor') names.set(op.result.id, op.name);
   });
   const out = new Map<string, { loaded: boolean; stored: boolean; extents: number[] }>();
   for (const p of ir.params) if (p.kind === 'tensor') out.set(p.name, { loaded: false, stored: false, extents: p.dims.map(() => 0) });
-  walk(ir.body, (op) => {
+  walkOps(ir.body, (op) => {
     if (op.op !== 'load' && op.op !== 'store') return;
     const a = out.get(names.get(op.tensor.id) ?? '');
     if (!a) return;
