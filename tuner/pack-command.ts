@@ -1,11 +1,11 @@
 /**
  * `tilekit pack --out DIR [--db PATH] [--kernels a,b] [--targets sm_90a,gfx942] [--force]`,
  * `tilekit pack verify DIR|FILE.tgz` and `tilekit pack inspect DIR|FILE.tgz [--format text|json]`:
- * kernel packs (tuner/pack.ts, tuner/pack-verify.ts; format: docs/pack-format.md).
+ * kernel packs (tuner/pack.ts writes them; runtime/pack/reader.ts reads them; format: docs/pack-format.md).
  */
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, type CliIO } from '../dsl/cli-io.js';
 import { buildPack } from './pack.js';
-import { formatSummary, loadPack, summarizePack, verifyPack } from './pack-verify.js';
+import { formatSummary, loadPack, summarizePack, verifyPack } from '../runtime/pack/reader.js';
 import { DEFAULT_DB } from './tune-command.js';
 
 export interface PackFlags {

@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import type { ConfigValue } from '../compiler/ir.js';
 
 /** The schema version this code writes; a file with a higher version is refused. */
 export const SCHEMA_VERSION = 1;
@@ -22,7 +23,6 @@ export const BACKENDS: readonly Backend[] = ['gpu', 'emulate', 'model'];
 export type CostLabel = 'measured' | 'modeled';
 export type RunStatus = 'running' | 'done' | 'interrupted';
 
-export type ConfigValue = number | string | boolean;
 
 /** What identifies one evaluation. Two evaluations with equal keys are the same measurement. */
 export interface ResultKey {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SourceText } from '../../dsl/source.js';
-import { bucketOf, parseShapes, sizeBucket } from '../../tuner/buckets.js';
+import { bucketOf, parseShapes, sizeBucket } from '../../runtime/shape-buckets.js';
 import { tuneSpace } from '../../tuner/space.js';
 import { kernelPath } from '../support/build.js';
 

@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { NVIDIA_TARGETS } from '../compiler/compile-command.js';
-import { AMD_TARGETS } from '../compiler/hip/compile-hip.js';
-import { sizeBucket } from './buckets.js';
-import { type DispatchEntry, type DispatchTable, listTree, PACK_FORMAT, PACK_VERSION, type PackManifest } from './pack.js';
+import { NVIDIA_TARGETS } from '../../compiler/compile-command.js';
+import { AMD_TARGETS } from '../../compiler/hip/compile-hip.js';
+import { sizeBucket } from '../shape-buckets.js';
+import { type DispatchEntry, type DispatchTable, listTree, PACK_FORMAT, PACK_VERSION, type PackManifest } from './format.js';
 
 /** A pack's files by `/`-separated relative path. */
 export type PackTree = ReadonlyMap<string, Buffer>;
