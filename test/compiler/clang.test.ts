@@ -4,7 +4,7 @@
  * when TILEKIT_REQUIRE_TOOLCHAINS=1) — real device-only compiles for gfx942 and gfx90a.
  */
 import { execSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -23,6 +23,7 @@ import {
 } from '../../compiler/toolchain/clang.js';
 import { ToolchainError, ToolchainMissingError } from '../../compiler/toolchain/errors.js';
 import { requireTool } from '../support/toolchains.js';
+import { fakeTool } from '../support/fake-tool.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: output of Debian clang 19.1.7, verbatim unless marked abridged.
@@ -471,14 +472,6 @@ afterAll(() => {
 afterEach(() => {
   vi.unstubAllEnvs();
 });
-
-function fakeTool(dir: string, name: string, body: string): string {
-  mkdirSync(dir, { recursive: true });
-  const p = join(dir, name);
-  writeFileSync(p, `#!/bin/sh\n${body}\n`);
-  chmodSync(p, 0o755);
-  return p;
-}
 
 describe('finding clang and its linker', () => {
   const empty = join(scratch, 'empty');

@@ -3,7 +3,7 @@
  * ptxas is installed (required when TILEKIT_REQUIRE_TOOLCHAINS=1) — real runs.
  */
 import { execSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -19,6 +19,7 @@ import {
 } from '../../compiler/toolchain/ptxas.js';
 import { ToolchainError, ToolchainMissingError } from '../../compiler/toolchain/errors.js';
 import { requireTool } from '../support/toolchains.js';
+import { fakeTool } from '../support/fake-tool.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: stderr of ptxas 13.0 (V13.0.88), verbatim.
@@ -237,14 +238,6 @@ afterAll(() => {
   for (const d of keptDirs) rmSync(d, { recursive: true, force: true });
 });
 
-function fakeTool(dir: string, body: string, name = 'ptxas'): string {
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, name);
-  writeFileSync(path, `#!/bin/sh\n${body}\n`);
-  chmodSync(path, 0o755);
-  return path;
-}
-
 describe('findPtxas', () => {
   const empty = join(scratch, 'empty');
   mkdirSync(empty, { recursive: true });
@@ -270,13 +263,13 @@ describe('findPtxas', () => {
     const notExec = join(scratch, 'not-exec');
     mkdirSync(notExec, { recursive: true });
     writeFileSync(join(notExec, 'ptxas'), '');
-    const onPath = fakeTool(join(scratch, 'on-path'), 'exit 0');
+    const onPath = fakeTool(join(scratch, 'on-path'), 'ptxas', 'exit 0');
     expect(findPtxas({ PATH: [empty, notExec, dirname(onPath)].join(':') }, nowhere)).toBe(onPath);
   });
 
   it('falls back to $CUDA_HOME/bin, then $CUDA_PATH/bin', () => {
-    const home = fakeTool(join(scratch, 'cuda-home', 'bin'), 'exit 0');
-    const path = fakeTool(join(scratch, 'cuda-path', 'bin'), 'exit 0');
+    const home = fakeTool(join(scratch, 'cuda-home', 'bin'), 'ptxas', 'exit 0');
+    const path = fakeTool(join(scratch, 'cuda-path', 'bin'), 'ptxas', 'exit 0');
     expect(findPtxas({ PATH: empty, CUDA_HOME: join(scratch, 'cuda-home'), CUDA_PATH: join(scratch, 'cuda-path') }, nowhere)).toBe(home);
     expect(findPtxas({ PATH: empty, CUDA_PATH: join(scratch, 'cuda-path') }, nowhere)).toBe(path);
   });
@@ -318,7 +311,7 @@ describe('findPtxas', () => {
 describe('running a tool that misbehaves (fake ptxas scripts)', () => {
   it('a ptxas that hangs is killed at the timeout: ToolchainError saying so', async () => {
     // No `exec`: the orphaned sleep keeps the pipes open, which must not delay the error.
-    const slow = fakeTool(join(scratch, 'slow'), 'sleep 30');
+    const slow = fakeTool(join(scratch, 'slow'), 'ptxas', 'sleep 30');
     const t0 = Date.now();
     const err = await assemble('// hang\n', { arch: 'sm_80', ptxasPath: slow, timeoutMs: 300 }).catch((e: unknown) => e);
     expect(Date.now() - t0).toBeLessThan(10_000);
@@ -332,7 +325,7 @@ describe('running a tool that misbehaves (fake ptxas scripts)', () => {
   });
 
   it('a ptxas that exits 0 without writing a cubin is a failure', async () => {
-    const lazy = fakeTool(join(scratch, 'lazy'), 'exit 0');
+    const lazy = fakeTool(join(scratch, 'lazy'), 'ptxas', 'exit 0');
     const err = await assemble('// nothing\n', { arch: 'sm_80', ptxasPath: lazy }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ToolchainError);
     keptDirs.add(dirname((err as ToolchainError).inputPath!));
@@ -341,7 +334,7 @@ describe('running a tool that misbehaves (fake ptxas scripts)', () => {
 
   it('passes the options as arguments, in order', async () => {
     // Echo the arguments to stderr, then write a one-byte "cubin" where -o says.
-    const echo = fakeTool(join(scratch, 'echo'), 'echo "ARGS $*" >&2\nwhile [ "$1" != "-o" ]; do shift; done\nprintf x > "$2"');
+    const echo = fakeTool(join(scratch, 'echo'), 'ptxas', 'echo "ARGS $*" >&2\nwhile [ "$1" != "-o" ]; do shift; done\nprintf x > "$2"');
     const r = await assemble('// args\n', { arch: 'sm_90a', ptxasPath: echo, lineinfo: true, optLevel: 2, extraArgs: ['--maxrregcount', '64'] });
     expect(r.log).toMatch(/^ARGS -arch=sm_90a -v --warn-on-spills -lineinfo -O2 --maxrregcount 64 -o \S+\/kernel\.cubin \S+\/kernel\.ptx$/m);
     const r2 = await assemble('// args\n', { arch: 'sm_80', ptxasPath: echo, warnOnSpills: false });
