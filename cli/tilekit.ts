@@ -15,6 +15,17 @@ const SELFTEST_BACKENDS: readonly SelftestBackend[] = ['interpret', 'emulate', '
 
 export { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, processIO, type CliIO } from '../dsl/cli-io.js';
 
+function wholeNumber(v: string): number {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('expected a non-negative integer');
+  return Number(v);
+}
+
+function positiveNumber(v: string): number {
+  const n = Number(v);
+  if (!/^\s*[\d.]+\s*$/.test(v) || !(n > 0)) throw new InvalidArgumentError('expected a number > 0');
+  return n;
+}
+
 /** Collects a repeatable flag's values in order. */
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -117,12 +128,11 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     .option('--strategy <name>', 'exhaustive, random or guided', 'guided')
     .option('--budget <n|ns>', 'per shape: N evaluations, or N seconds with an s (default: until the space is exhausted)')
     .option('--backend <name>', 'model (offline), emulate or gpu', 'model')
-    .option('--seed <n>', 'seed of the search', (v) => {
-      if (!/^\d+$/.test(v)) throw new InvalidArgumentError('expected a non-negative integer');
-      return Number(v);
-    }, 1)
+    .option('--seed <n>', 'seed of the search', wholeNumber, 1)
     .option('--db <path>', 'the results database', '.tilekit/results.db')
     .option('--mfma <size>', 'AMD: MFMA instruction size, 16 or 32')
+    .option('--parallel <n>', 'configurations evaluated at once per shape (the guided search picks batches of this size)', wholeNumber, 4)
+    .option('--compile-timeout <s>', 'seconds ptxas/clang may take on one configuration before it is killed (recorded as timeout)', positiveNumber, 120)
     .action(async (file: string, flags: TuneFlags) => {
       const { tuneCommand } = await import('../tuner/tune-command.js');
       code = await tuneCommand(file, flags, io);
@@ -174,10 +184,7 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
   program
     .command('selftest')
     .description('run the shipped kernels at ragged shapes against their float64 references')
-    .option('--seed <n>', 'seed of the random inputs', (v) => {
-      if (!/^\d+$/.test(v)) throw new InvalidArgumentError('expected a non-negative integer');
-      return Number(v);
-    }, 20261129)
+    .option('--seed <n>', 'seed of the random inputs', wholeNumber, 20261129)
     .option('-k, --kernel <name>', 'only this kernel (repeatable)', collect, [])
     .option('-b, --backend <name>', 'only this backend: interpret, emulate or hip-cpu (repeatable)', (v: string, prev: SelftestBackend[]) => {
       const b = SELFTEST_BACKENDS.find((x) => x === v);

@@ -1,7 +1,7 @@
 /**
  * `tilekit tune FILE --kernel NAME --target T [--device D] --shapes "M=…,N=…;…" [--const …]
  * [--strategy exhaustive|random|guided] [--budget N|Ns] [--backend model|emulate|gpu] [--seed N]
- * [--db PATH] [--mfma 16|32]`: searches a kernel's configuration space per shape and records every
+ * [--db PATH] [--mfma 16|32] [--parallel N] [--compile-timeout S]`: searches a kernel's configuration space per shape and records every
  * evaluated configuration in the results database (tuner/results-db.ts), so an interrupted run
  * resumes where it stopped.
  *
@@ -35,6 +35,13 @@ import { type Budget, type Best, makeStrategy, type Outcome, type Point, pointKe
 import { estimateWork, WorkError } from './work.js';
 
 export const DEFAULT_DB = '.tilekit/results.db';
+/**
+ * Fixed rather than the machine's core count: the guided search's choices depend on the batch
+ * size, and the same command should choose the same configurations on every machine. The compile
+ * pool (one ptxas/clang per core) bounds what actually runs at once.
+ */
+export const DEFAULT_PARALLEL = 4;
+export const DEFAULT_COMPILE_TIMEOUT_S = 120;
 
 export interface TuneOptions {
   kernel?: string;
@@ -48,6 +55,10 @@ export interface TuneOptions {
   seed?: number;
   db?: string;
   mfma?: string;
+  /** Configurations evaluated at once per shape (default DEFAULT_PARALLEL): the guided search picks them in batches of this size. */
+  parallel?: number;
+  /** Seconds ptxas or clang may take on one configuration before it is killed and recorded as `timeout`. */
+  compileTimeout?: number;
   /** Stops the search (as Ctrl-C does): what was evaluated is kept, and a rerun resumes from it. */
   signal?: AbortSignal;
 }
@@ -109,6 +120,10 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
   if (typeof mfma === 'object') return usage(mfma.error);
   if (mfma !== undefined && !isAmdTarget(target)) return usage(`--mfma applies to AMD targets, not to ${target}`);
   const seed = opts.seed ?? 1;
+  const parallel = opts.parallel ?? DEFAULT_PARALLEL;
+  if (!Number.isInteger(parallel) || parallel < 1) return usage(`--parallel: expected a whole number ≥ 1, got ${parallel}`);
+  const compileTimeout = opts.compileTimeout ?? DEFAULT_COMPILE_TIMEOUT_S;
+  if (!(compileTimeout > 0)) return usage(`--compile-timeout: expected seconds > 0, got ${compileTimeout}`);
 
   // The default configuration must build: it checks the file, the kernel and the constants.
   const built = await buildFromFile(file, { ...(opts.kernel ? { kernel: opts.kernel } : {}), const: opts.const ?? [] }, io);
@@ -152,7 +167,7 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
   const points = space.points();
   io.out(
     `tuning ${space.kernel} for ${target} on ${device.name} (${backend}: times are modeled, not measured): ${points.length} valid configurations of ` +
-      `${space.dims.map((d) => d.name).join(', ')}; strategy ${strategyName}, seed ${seed}${budget.evaluations ? `, budget ${budget.evaluations} per shape` : ''}${budget.seconds ? `, budget ${budget.seconds} s per shape` : ''}; results in ${dbPath}`,
+      `${space.dims.map((d) => d.name).join(', ')}; strategy ${strategyName}, seed ${seed}, ${parallel} at a time${budget.evaluations ? `, budget ${budget.evaluations} per shape` : ''}${budget.seconds ? `, budget ${budget.seconds} s per shape` : ''}; results in ${dbPath}`,
   );
 
   // Each configuration is compiled once for every shape, with at most one ptxas/clang per core.
@@ -161,7 +176,7 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
   const candidate = (p: Point): Promise<Candidate | CandidateFailure> => {
     const k = pointKey(p);
     let c = candidates.get(k);
-    if (!c) candidates.set(k, (c = pool.run(() => compileCandidate(space, p, target, mfma ? { mfma } : {}))));
+    if (!c) candidates.set(k, (c = pool.run(() => compileCandidate(space, p, target, { timeoutMs: compileTimeout * 1000, ...(mfma ? { mfma } : {}) }))));
     return c;
   };
 
@@ -209,6 +224,7 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
       budget,
       seed,
       known,
+      parallel,
       signal: abort.signal,
       onResult: (_p, _o, best) => bar?.increment({ best: best ? `${best.cost.toFixed(1)} µs (modeled)` : '-' }),
     });

@@ -98,6 +98,23 @@ describe.skipIf(!hasPtxas)('tilekit tune --backend model', () => {
   }, 240_000);
 });
 
+describe.skipIf(!hasPtxas)('tilekit tune: the compile timeout', () => {
+  it('kills ptxas past --compile-timeout and records each such configuration as a timeout, not a crash', async () => {
+    const db = freshDb();
+    const r = await cli('tune', gemm, '--target', 'sm_90a', '--device', 'h100', '--shapes', 'M=256,N=256,K=256', '--budget', '3', '--compile-timeout', '0.001', '--db', db);
+    expect(r.code).toBe(1); // nothing succeeded
+    expect(r.out).toContain('(none succeeded)');
+    const d = ResultsDb.open(db);
+    try {
+      const all = d.query({ kernel: 'gemm' });
+      expect(all).toHaveLength(3);
+      for (const x of all) expect(x.result).toMatchObject({ status: 'timeout', message: expect.stringContaining('timed out') });
+    } finally {
+      d.close();
+    }
+  }, 60_000);
+});
+
 describe('tune and results: usage errors exit 2 with what was expected', () => {
   const run = (...extra: string[]) => cli('tune', gemm, '--target', 'sm_90a', '--device', 'h100', '--shapes', 'M=64,N=64,K=64', ...extra);
 
@@ -110,6 +127,8 @@ describe('tune and results: usage errors exit 2 with what was expected', () => {
     [['--device', 'v100'], "unknown device 'v100'"],
     [['--device', 'a100'], '--device a100 does not run sm_90a code'],
     [['--mfma', '32'], '--mfma applies to AMD targets'],
+    [['--parallel', '0'], '--parallel: expected a whole number ≥ 1, got 0'],
+    [['--compile-timeout', 'soon'], 'expected a number > 0'],
   ])('%j', async (extra, message) => {
     const r = await run(...(extra as string[]));
     expect(r.code).toBe(2);

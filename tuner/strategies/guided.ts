@@ -3,6 +3,8 @@
  * optimisation over the enumerated valid points — a Gaussian process on log cost (gp.ts) scores
  * every point by expected improvement, discounted by a nearest-neighbour estimate of the chance the
  * point fails; every few steps the choice is restricted to one-step neighbours of the best points.
+ * Points picked for the current batch but not yet evaluated repel the next picks of that batch
+ * (local penalization), so a batch spreads instead of piling onto one optimum of the model.
  *
  * Every choice is a function of the seed and the sequence of observations (known ones included),
  * never of time or of how the calls were split between runs.
@@ -21,6 +23,8 @@ const DESIGN_CANDIDATES = 32;
 /** Every LOCAL_PERIOD-th choice is among one-step neighbours of the TOP_K best points. */
 const LOCAL_PERIOD = 3;
 const TOP_K = 3;
+/** Width (unit cube) of the penalty around a pending point in the expected-improvement score. */
+const PENDING_WIDTH = 0.15;
 /** Width (unit cube) of the kernel that spreads an observed failure to its neighbours, and the prior's weight. */
 const FAIL_WIDTH = 0.2;
 const FAIL_PRIOR_WEIGHT = 1;
@@ -140,11 +144,13 @@ class GuidedSearch {
     const rng = rngFor(this.seed, STREAM_DESIGN + 7919 * this.seen);
     let best = -1;
     let bestDist = -1;
+    const pending = this.pendingCandidates();
     for (let t = 0; t < DESIGN_CANDIDATES; t++) {
       const c = open[below(rng, open.length)]!;
-      if (this.nearest[c]! > bestDist) {
+      const dist = Math.min(this.nearest[c]!, this.distanceTo(c, pending));
+      if (dist > bestDist) {
         best = c;
-        bestDist = this.nearest[c]!;
+        bestDist = dist;
       }
     }
     return best;
@@ -152,10 +158,11 @@ class GuidedSearch {
 
   /** With no success to model yet: the open point farthest from everything tried, away from failures. */
   private farthest(open: number[]): number {
+    const pending = this.pendingCandidates();
     let best = open[0]!;
     let bestScore = -Infinity;
     for (const c of open) {
-      const score = Math.min(this.nearest[c]!, 1e9) * (1 - this.failProbability(c));
+      const score = Math.min(this.nearest[c]!, this.distanceTo(c, pending), 1e9) * (1 - this.failProbability(c));
       if (score > bestScore) {
         best = c;
         bestScore = score;
@@ -171,16 +178,47 @@ class GuidedSearch {
     for (const v of y) fBest = Math.min(fBest, v);
     const local = this.seen % LOCAL_PERIOD === LOCAL_PERIOD - 1 ? this.neighboursOfBest() : [];
     const candidates = local.length > 0 ? local : open;
+    const pending = this.pendingCandidates();
     let best = candidates[0]!;
     let bestScore = -Infinity;
     for (const c of candidates) {
-      const score = logExpectedImprovement(fBest, mean[c]!, sd[c]!) + Math.log(Math.max(1 - this.failProbability(c), 1e-12));
+      const score =
+        logExpectedImprovement(fBest, mean[c]!, sd[c]!) + Math.log(Math.max(1 - this.failProbability(c), 1e-12)) + this.pendingPenalty(c, pending);
       if (score > bestScore) {
         best = c;
         bestScore = score;
       }
     }
     return best;
+  }
+
+  /** The current batch's points not yet evaluated, as candidate numbers. */
+  private pendingCandidates(): number[] {
+    return this.session.pending.map((t) => this.candidateOf[t]!);
+  }
+
+  /** Euclidean distance (unit cube) from candidate c to the nearest of `others`; Infinity when there are none. */
+  private distanceTo(c: number, others: readonly number[]): number {
+    let best = Infinity;
+    for (const o of others) {
+      let d2 = 0;
+      for (let d = 0; d < this.D; d++) {
+        const t = this.X[c * this.D + d]! - this.X[o * this.D + d]!;
+        d2 += t * t;
+      }
+      best = Math.min(best, Math.sqrt(d2));
+    }
+    return best;
+  }
+
+  /** log of Π (1 − exp(−d²/2w²)) over pending points: −∞ on a pending point, 0 far from all of them. */
+  private pendingPenalty(c: number, pending: readonly number[]): number {
+    let s = 0;
+    for (const p of pending) {
+      const d = this.distanceTo(c, [p]);
+      s += Math.log(Math.max(-Math.expm1((-d * d) / (2 * PENDING_WIDTH * PENDING_WIDTH)), 1e-300));
+    }
+    return s;
   }
 
   /** Open candidates one value step (in one dimension) from the TOP_K lowest-cost observations. */

@@ -56,12 +56,18 @@ export interface RunOptions {
    * are not valid points of the space are ignored.
    */
   readonly known?: ReadonlyMap<string, Outcome>;
-  /** Called after each evaluation of this run (not for `known` points), with the best so far (known points included). */
+  /** Called as each evaluation of this run completes (not for `known` points), with the best so far (known points included). */
   readonly onResult?: (p: Point, o: Outcome, best: Best | undefined) => void;
   /** Milliseconds, for the `seconds` budget; `performance.now` unless given (tests pass a fake clock). */
   readonly now?: () => number;
-  /** Checked before each evaluation: an aborted signal ends the search with what it has. */
+  /** Checked before each batch: an aborted signal ends the search with what it has (the batch in flight finishes). */
   readonly signal?: AbortSignal;
+  /**
+   * How many points to evaluate at once (default 1). Points are chosen in batches of this size and
+   * their outcomes recorded in the order chosen, so the same seed and parallelism give the same
+   * result whatever order the evaluations finish in; a different parallelism may choose differently.
+   */
+  readonly parallel?: number;
 }
 
 export interface SearchResult {
@@ -81,8 +87,8 @@ export type StrategyName = 'exhaustive' | 'random' | 'guided';
 export interface Strategy {
   readonly name: StrategyName;
   /**
-   * Runs the search. `evaluate` is awaited one point at a time and called at most once per point;
-   * an exception from it (or from `valid` or `onResult`) ends the search and propagates — outcomes
+   * Runs the search. `evaluate` is called at most once per point, with at most `parallel` calls in
+   * flight; an exception from it (or from `valid` or `onResult`) ends the search and propagates — outcomes
    * reported through `onResult` up to then can be passed back as `known` to resume.
    */
   run(space: SearchSpace, evaluate: Evaluate, opts: RunOptions): Promise<SearchResult>;
