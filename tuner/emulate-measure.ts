@@ -1,17 +1,20 @@
 /**
- * The tuner's `emulate` measurement backend (NVIDIA targets): each compiled candidate's PTX runs in
- * the PTX emulator (runtime/emulate-backend.ts), which checks it and feeds statistics to the cost
- * model; it does not time anything, so every cost it returns is still labeled *modeled*.
+ * The tuner's `emulate` measurement backend: each compiled candidate's code runs on the CPU — PTX in
+ * the PTX emulator (runtime/emulate-backend.ts), HIP in the HIP CPU harness (runtime/hip-cpu/) — which
+ * checks it and, for PTX, feeds statistics to the cost model; nothing is timed, so every cost it
+ * returns is still labeled *modeled*.
  *
  * 1. Correctness, once per candidate (it does not depend on the tuned shape): seeded random inputs
- *    at a small ragged shape (`checkShape`), outputs poisoned with NaN, the PTX in the emulator and
- *    the same IR in the reference interpreter (the oracle), every stored tensor compared by relative
- *    L2 (`OUTPUT_TOLERANCE`). A mismatch or a sanitizer finding is a `mismatch`; an emulator or
- *    interpreter error (unsupported instruction, step limit, bad arguments) is a `crash`.
- * 2. Proxy statistics at the tuned shape's per-program behaviour (`proxyShape`): each shape symbol
- *    clamped so the launch has 1–2 programs per grid axis and a couple of loop iterations; the
- *    emulator's shared-memory and global-memory counts become the cost model's ProxyStats
- *    (`proxyStatsFrom`).
+ *    at a small ragged shape (`checkShape`), outputs poisoned with NaN, the candidate's code on the
+ *    CPU and the same IR in the reference interpreter (the oracle), every stored tensor compared by
+ *    relative L2 (`OUTPUT_TOLERANCE`). A mismatch or a sanitizer finding is a `mismatch`; an
+ *    emulator, harness or interpreter error (unsupported instruction, step limit, deadlock, bad
+ *    arguments) is a `crash`.
+ * 2. NVIDIA only — proxy statistics at the tuned shape's per-program behaviour (`proxyShape`): each
+ *    shape symbol clamped so the launch has 1–2 programs per grid axis and a couple of loop
+ *    iterations; the emulator's shared-memory and global-memory counts become the cost model's
+ *    ProxyStats (`proxyStatsFrom`). The HIP harness counts nothing, so AMD costs use the clang
+ *    report alone, as `--backend model` does.
  * 3. The cost: modelCost at the real shape's work, with those statistics.
  * docs/cost-model.md ("Proxy statistics from the emulator") has the choices and their limits.
  */
@@ -19,11 +22,13 @@ import { type KernelArgs, interpret, type TensorArg } from '../compiler/interpre
 import type { IRKernel } from '../compiler/ir.js';
 import { walkOps } from '../compiler/ir.js';
 import { abiParams } from '../compiler/kernel-abi.js';
+import type { CompiledHip } from '../compiler/hip/kernel-abi.js';
 import type { CompiledPtx } from '../compiler/ptx/kernel-abi.js';
 import type { DType } from '../dsl/dtype.js';
 import { roundToDType } from '../dsl/float-rounding.js';
 import { OUTPUT_TOLERANCE, relL2 } from '../runtime/compare.js';
 import { runOnEmulator } from '../runtime/emulate-backend.js';
+import { runOnHipCpu } from '../runtime/hip-cpu/hip-cpu-backend.js';
 import type { EmuStats, Finding } from '../runtime/emulator/types.js';
 import { makeRng, randomTensor, type Rng } from '../runtime/random.js';
 import type { Candidate } from './compile-candidate.js';
@@ -44,8 +49,18 @@ export const PROXY_UNTILED = 2;
 /** …and one whose tile extent is unknown to this bound. */
 export const PROXY_FALLBACK = 256;
 
+/** What ran the candidate's code on the CPU. */
+export type CheckedOn = 'ptx-emulator' | 'hip-cpu';
+
+/** The PTX emulator's proxy launch at the tuned shape (NVIDIA candidates). */
+export interface ProxyRun {
+  readonly shape: ProblemShape;
+  readonly stats: ProxyStats;
+  readonly emuStats: EmuStats;
+}
+
 export type EmulateMeasurement =
-  | { readonly ok: true; readonly cost: ModeledCost; readonly stats: ProxyStats; readonly emuStats: EmuStats; readonly proxyShape: ProblemShape; readonly maxRelL2: number }
+  | { readonly ok: true; readonly cost: ModeledCost; readonly checkedOn: CheckedOn; readonly maxRelL2: number; readonly proxy?: ProxyRun }
   | { readonly ok: false; readonly reason: 'mismatch' | 'crash'; readonly message: string };
 
 export interface EmulateOptions {
@@ -57,6 +72,7 @@ export interface EmulateOptions {
 }
 
 type NvidiaCandidate = Extract<Candidate, { compiled: CompiledPtx }>;
+type AmdCandidate = Extract<Candidate, { compiled: CompiledHip }>;
 type Check = { ok: true; maxRelL2: number } | { ok: false; reason: 'mismatch' | 'crash'; message: string };
 
 /** Per tensor: whether the body loads it, stores it, and the largest tile extent along each axis. */
@@ -178,22 +194,25 @@ function emulateOnce(c: NvidiaCandidate, args: KernelArgs, what: string, maxStep
   return { ok: true, stats: run.stats };
 }
 
-/** The correctness check: emulator vs interpreter at checkShape(ir), every stored tensor by relative L2. */
-export function checkCorrectness(c: NvidiaCandidate, seed: number, maxSteps?: number): Check {
-  const shape = checkShape(c.ir);
+/** Seeded inputs at checkShape(ir), and what the interpreter makes of them: the oracle's side of a check. */
+function checkInputs(ir: IRKernel, seed: number): { at: string; args: KernelArgs; expected: KernelArgs } | Extract<Check, { ok: false }> {
+  const shape = checkShape(ir);
   const at = `at ${shapeText(shape)}, seed ${seed}`;
-  const args = makeArgs(c.ir, shape, seed);
+  const args = makeArgs(ir, shape, seed);
   const expected = cloneArgs(args);
   try {
-    interpret(c.ir, expected);
+    interpret(ir, expected);
   } catch (e) {
     return { ok: false, reason: 'crash', message: `the reference interpreter failed ${at}: ${errorText(e)}` };
   }
-  const run = emulateOnce(c, args, at, maxSteps);
-  if (!run.ok) return run;
-  const acc = accessesOf(c.ir);
+  return { at, args, expected };
+}
+
+/** Every stored tensor of `args` against the interpreter's `expected`, by relative L2. */
+function compareOutputs(ir: IRKernel, args: KernelArgs, expected: KernelArgs, at: string): Check {
+  const acc = accessesOf(ir);
   let maxRelL2 = 0;
-  for (const p of c.ir.params) {
+  for (const p of ir.params) {
     if (p.kind !== 'tensor' || !acc.get(p.name)!.stored) continue;
     const out = (args.get(p.name) as TensorArg).data;
     const ref = (expected.get(p.name) as TensorArg).data;
@@ -207,6 +226,27 @@ export function checkCorrectness(c: NvidiaCandidate, seed: number, maxSteps?: nu
     maxRelL2 = Math.max(maxRelL2, err);
   }
   return { ok: true, maxRelL2 };
+}
+
+/** The correctness check of a PTX candidate: emulator vs interpreter at checkShape(ir). */
+export function checkCorrectness(c: NvidiaCandidate, seed: number, maxSteps?: number): Check {
+  const inputs = checkInputs(c.ir, seed);
+  if ('ok' in inputs) return inputs;
+  const run = emulateOnce(c, inputs.args, inputs.at, maxSteps);
+  if (!run.ok) return run;
+  return compareOutputs(c.ir, inputs.args, inputs.expected, inputs.at);
+}
+
+/** The correctness check of a HIP candidate: the HIP CPU harness vs the interpreter at checkShape(ir). */
+export async function checkOnHipCpu(c: AmdCandidate, seed: number): Promise<Check> {
+  const inputs = checkInputs(c.ir, seed);
+  if ('ok' in inputs) return inputs;
+  try {
+    await runOnHipCpu(c.compiled, c.ir, inputs.args);
+  } catch (e) {
+    return { ok: false, reason: 'crash', message: `the HIP CPU harness could not run the kernel ${inputs.at}: ${errorText(e)}` };
+  }
+  return compareOutputs(c.ir, inputs.args, inputs.expected, inputs.at);
 }
 
 const TYPE_BYTES: Readonly<Record<string, number>> = { 8: 1, 16: 2, 32: 4, 64: 8, 128: 16 };
@@ -240,30 +280,37 @@ export function proxyStatsFrom(s: EmuStats, ptx: string): ProxyStats {
   };
 }
 
-/** Correctness checks per candidate and seed (a candidate object is compiled once per tuning run). */
-const checks = new WeakMap<object, Map<number, Check>>();
+/** Correctness checks per candidate and seed (a candidate object is compiled once per tuning run, and checked once for all shapes). */
+const checks = new WeakMap<object, Map<number, Promise<Check>>>();
 
-function cachedCheck(c: NvidiaCandidate, seed: number, maxSteps: number | undefined): Check {
+function cachedCheck(c: Candidate, seed: number, maxSteps: number | undefined): Promise<Check> {
   let bySeed = checks.get(c);
   if (!bySeed) checks.set(c, (bySeed = new Map()));
   let r = bySeed.get(seed);
-  if (!r) bySeed.set(seed, (r = checkCorrectness(c, seed, maxSteps)));
+  if (!r) {
+    r = 'ptx' in c.compiled ? Promise.resolve(checkCorrectness(c as NvidiaCandidate, seed, maxSteps)) : checkOnHipCpu(c as AmdCandidate, seed);
+    bySeed.set(seed, r);
+  }
   return r;
 }
 
 /**
- * Checks a compiled NVIDIA candidate against the interpreter (cached per candidate), runs the proxy
- * launch for `shape`, and models the cost at `shape` with the proxy's statistics.
+ * Checks a compiled candidate against the interpreter on the CPU (cached per candidate); for PTX
+ * also runs the proxy launch for `shape`; models the cost at `shape` with what that gave.
  */
 export async function measureWithEmulator(candidate: Candidate, shape: ProblemShape, opts: EmulateOptions): Promise<EmulateMeasurement> {
-  if (!('ptx' in candidate.compiled)) throw new Error(`the emulate backend runs PTX: ${candidate.target} candidates are checked with \`tilekit run --backend hip-cpu\``);
-  const c = candidate as NvidiaCandidate;
-  const check = cachedCheck(c, opts.seed, opts.maxSteps);
+  const check = await cachedCheck(candidate, opts.seed, opts.maxSteps);
   if (!check.ok) return check;
-  const proxy = proxyShape(c.ir, shape);
-  const run = emulateOnce(c, makeArgs(c.ir, proxy, opts.seed), `at the proxy shape ${shapeText(proxy)}, seed ${opts.seed}`, opts.maxSteps);
+  const work = estimateWork(candidate.ir, shape);
+  if (!('ptx' in candidate.compiled)) {
+    const cost = modelCost({ device: opts.device, target: opts.target, work, resources: candidate.resources });
+    return { ok: true, cost, checkedOn: 'hip-cpu', maxRelL2: check.maxRelL2 };
+  }
+  const c = candidate as NvidiaCandidate;
+  const pshape = proxyShape(c.ir, shape);
+  const run = emulateOnce(c, makeArgs(c.ir, pshape, opts.seed), `at the proxy shape ${shapeText(pshape)}, seed ${opts.seed}`, opts.maxSteps);
   if (!run.ok) return run;
   const stats = proxyStatsFrom(run.stats, c.compiled.ptx);
-  const cost = modelCost({ device: opts.device, target: opts.target, work: estimateWork(c.ir, shape), resources: c.resources, stats });
-  return { ok: true, cost, stats, emuStats: run.stats, proxyShape: proxy, maxRelL2: check.maxRelL2 };
+  const cost = modelCost({ device: opts.device, target: opts.target, work, resources: c.resources, stats });
+  return { ok: true, cost, checkedOn: 'ptx-emulator', maxRelL2: check.maxRelL2, proxy: { shape: pshape, stats, emuStats: run.stats } };
 }

@@ -8,9 +8,10 @@
  * Each configuration is compiled once (tuner/compile-candidate.ts: codegen, ptxas or clang, pruned
  * when the compiler or the resource report rejects it) and then costed per shape. The `model`
  * backend costs it with tuner/cost-model.ts from the IR's work (tuner/work.ts): every time it
- * reports is *modeled*, and says so. The `emulate` backend (NVIDIA targets; tuner/emulate-measure.ts)
+ * reports is *modeled*, and says so. The `emulate` backend (tuner/emulate-measure.ts)
  * first checks each candidate's PTX against the interpreter in the emulator and feeds the model the
- * emulator's bank-conflict and coalescing statistics: still modeled, never timed. `gpu` needs the
+ * emulator's bank-conflict and coalescing statistics; for AMD targets it checks each candidate on the
+ * HIP CPU harness and models from clang's report: still modeled, never timed. `gpu` needs the
  * native addon, which is not built: it exits 2 saying so, rather than pretending.
  */
 import { availableParallelism } from 'node:os';
@@ -108,7 +109,6 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
   if (typeof target !== 'string') return usage(target.error);
   const backend = opts.backend ?? 'model';
   if (backend === 'gpu') return usage("--backend gpu is not available yet: it needs the native GPU addon (runtime/native), which is not built; use --backend model to tune offline");
-  if (backend === 'emulate' && isAmdTarget(target)) return usage(`--backend emulate runs PTX in the emulator, not ${target} code: AMD candidates are checked with \`tilekit run --backend hip-cpu\`; use --backend model to tune for ${target}`);
   if (backend !== 'model' && backend !== 'emulate') return usage(`--backend: unknown backend '${backend}': expected model, emulate or gpu`);
   const device = resolveDevice(opts.device, target);
   if ('error' in device) return usage(device.error);
@@ -207,7 +207,8 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
         // emulate: a configuration that launches is checked in the emulator, and its proxy statistics refine the model.
         const emu = backend === 'emulate' && cost.feasible ? await measureWithEmulator(c, shape, { seed, device, target }) : undefined;
         if (emu?.ok) cost = emu.cost;
-        const emulator = emu?.ok ? { emulator: { maxRelL2: emu.maxRelL2, proxyShape: emu.proxyShape, stats: emu.stats, shared: emu.emuStats.shared, global: emu.emuStats.global } } : {};
+        const proxy = emu?.ok && emu.proxy ? { proxyShape: emu.proxy.shape, stats: emu.proxy.stats, shared: emu.proxy.emuStats.shared, global: emu.proxy.emuStats.global } : {};
+        const emulator = emu?.ok ? { emulator: { checkedOn: emu.checkedOn, maxRelL2: emu.maxRelL2, ...proxy } } : {};
         if (emu && !emu.ok) value = { status: emu.reason, message: emu.message, shape, metrics: { resources: c.resources } };
         else {
           costs.set(pointKey(p), cost);

@@ -1,12 +1,15 @@
 /**
  * The tuner's `emulate` backend: a compiled candidate checked against the interpreter in the PTX
  * emulator (pass, a corrupted PTX as `mismatch`, an unrunnable one as `crash`), its proxy launch's
- * statistics turned into cost-model penalties, and `tilekit tune --backend emulate` end to end.
+ * statistics turned into cost-model penalties; AMD candidates checked on the HIP CPU harness (pass,
+ * a corrupted HIP as `mismatch`, a broken one as `crash`); `tilekit tune --backend emulate` end to
+ * end for sm_90a and gfx942.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { findClang } from '../../compiler/toolchain/clang.js';
 import { findPtxas } from '../../compiler/toolchain/ptxas.js';
 import { SourceText } from '../../dsl/source.js';
 import type { EmuStats } from '../../runtime/emulator/types.js';
@@ -22,10 +25,11 @@ import { cli } from '../support/cli.js';
 import { requireTool } from '../support/toolchains.js';
 
 const hasPtxas = requireTool('ptxas', findPtxas());
+const hasClang = requireTool('clang-19', findClang());
 const gemm = kernelPath('gemm.tile');
 const BIG = { M: 4096, N: 4096, K: 4096 };
 
-async function gemmCandidate(target: 'sm_80' | 'sm_90a', consts: Record<string, string> = {}): Promise<Extract<Candidate, { ok: true }>> {
+async function gemmCandidate(target: 'sm_80' | 'sm_90a' | 'gfx942', consts: Record<string, string> = {}): Promise<Extract<Candidate, { ok: true }>> {
   const { space } = tuneSpace(new SourceText(gemm, readFileSync(gemm, 'utf8')), 'gemm', new Map(Object.entries(consts)));
   const c = await compileCandidate(space!, space!.defaultPoint, target);
   if (!c.ok) throw new Error(c.message);
@@ -75,14 +79,16 @@ describe.skipIf(!hasPtxas)('measureWithEmulator', () => {
     const m = await measureWithEmulator(c, BIG, { seed: 1, device, target });
     if (!m.ok) throw new Error(m.message);
     expect(m.maxRelL2).toBeLessThan('dtype' in consts ? 1e-2 : 3e-3);
-    expect(m.stats.bankConflictRate).toBe(0);
-    expect(Number.isFinite(m.stats.sectorsPerRequest)).toBe(true);
-    expect(m.stats.sectorsPerRequest).toBeGreaterThan(0);
-    expect(m.stats.idealSectorsPerRequest).toBe(16); // 16-byte cp.async
-    expect(m.proxyShape).toEqual({ M: 256, K: 64, N: 256 });
+    expect(m.checkedOn).toBe('ptx-emulator');
+    const proxy = m.proxy!;
+    expect(proxy.stats.bankConflictRate).toBe(0);
+    expect(Number.isFinite(proxy.stats.sectorsPerRequest)).toBe(true);
+    expect(proxy.stats.sectorsPerRequest).toBeGreaterThan(0);
+    expect(proxy.stats.idealSectorsPerRequest).toBe(16); // 16-byte cp.async
+    expect(proxy.shape).toEqual({ M: 256, K: 64, N: 256 });
     expect(m.cost.label).toBe('modeled');
     expect(m.cost.feasible).toBe(true);
-    expect(m.emuStats.shared.requests).toBeGreaterThan(0);
+    expect(proxy.emuStats.shared.requests).toBeGreaterThan(0);
   }, 30_000);
 
   it('a corrupted PTX (B fragments loaded untransposed) is a mismatch naming the output, the error and the seed', async () => {
@@ -141,16 +147,65 @@ describe.skipIf(!hasPtxas)('tilekit tune --backend emulate', () => {
         expect(x.key).toMatchObject({ target: 'sm_90a', device: 'h100', backend: 'emulate' });
         if (x.result.status !== 'ok') continue;
         expect(x.result.label).toBe('modeled');
-        expect(x.result.metrics).toMatchObject({ emulator: { maxRelL2: expect.any(Number), proxyShape: expect.any(Object), stats: { bankConflictRate: expect.any(Number) } } });
+        expect(x.result.metrics).toMatchObject({ emulator: { checkedOn: 'ptx-emulator', maxRelL2: expect.any(Number), proxyShape: expect.any(Object), stats: { bankConflictRate: expect.any(Number) } } });
       }
     } finally {
       d.close();
     }
   }, 90_000);
 
-  it('an AMD target exits 2: emulate runs PTX', async () => {
-    const r = await cli('tune', gemm, '--target', 'gfx942', '--shapes', 'M=64,N=64,K=64', '--backend', 'emulate');
-    expect(r.code).toBe(2);
-    expect(r.err).toContain('tilekit run --backend hip-cpu');
-  });
+});
+
+/** The same AMD candidate with its HIP source edited (a fresh object, so nothing cached carries over). */
+function withHip(c: Extract<Candidate, { ok: true }>, edit: (src: string) => string): Candidate {
+  if (!('source' in c.compiled)) throw new Error('not HIP');
+  const source = edit(c.compiled.source);
+  expect(source).not.toBe(c.compiled.source);
+  return { ...c, compiled: { ...c.compiled, source } } as Candidate;
+}
+
+describe.skipIf(!hasClang)('measureWithEmulator on AMD: the HIP CPU harness', () => {
+  const mi300x = getDevice('mi300x');
+
+  it('GEMM default config for gfx942 passes the harness check; its cost is modeled from the clang report alone', async () => {
+    const c = await gemmCandidate('gfx942');
+    const m = await measureWithEmulator(c, BIG, { seed: 1, device: mi300x, target: 'gfx942' });
+    if (!m.ok) throw new Error(m.message);
+    expect(m.checkedOn).toBe('hip-cpu');
+    expect(m.maxRelL2).toBeLessThan(3e-3);
+    expect(m.proxy).toBeUndefined();
+    expect(m.cost).toEqual(modelCost({ device: mi300x, target: 'gfx942', work: estimateWork(c.ir, BIG), resources: c.resources }));
+  }, 60_000);
+
+  it('a corrupted HIP (MFMA operands swapped) is a mismatch naming the output and the seed; one that does not build is a crash', async () => {
+    const c = await gemmCandidate('gfx942');
+    const swapped = withHip(c, (src) => src.replace(/tk_mfma_16x16x16_f16\((\w+), (\w+), /g, 'tk_mfma_16x16x16_f16($2, $1, '));
+    const m = await measureWithEmulator(swapped, BIG, { seed: 4, device: mi300x, target: 'gfx942' });
+    expect(m).toMatchObject({ ok: false, reason: 'mismatch' });
+    if (!m.ok) expect(m.message).toMatch(/output 'c' differs from the interpreter at M=37,K=45,N=51, seed 4: relL2/);
+    const broken = withHip(c, (src) => src.replace(/tk_mfma_16x16x16_f16\((\w+), /, 'tk_no_such_function($1, '));
+    const b = await measureWithEmulator(broken, BIG, { seed: 4, device: mi300x, target: 'gfx942' });
+    expect(b).toMatchObject({ ok: false, reason: 'crash' });
+    if (!b.ok) expect(b.message).toContain('the HIP CPU harness could not run the kernel');
+  }, 60_000);
+
+  it('tilekit tune --backend emulate for gfx942: each result checked on the harness, labeled modeled', async () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'tilekit-tune-emu-amd-')), 'results.db');
+    const r = await cli('tune', gemm, '--target', 'gfx942', '--shapes', 'M=4096,N=4096,K=4096', '--backend', 'emulate', '--budget', '2', '--db', db);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('times are modeled, not measured');
+    const d = ResultsDb.open(db);
+    try {
+      const all = d.query({ kernel: 'gemm' });
+      expect(all).toHaveLength(2);
+      const ok = all.filter((x) => x.result.status === 'ok');
+      expect(ok.length).toBeGreaterThan(0);
+      for (const x of ok) {
+        expect(x.key).toMatchObject({ target: 'gfx942', device: 'mi300x', backend: 'emulate' });
+        expect(x.result.metrics).toMatchObject({ emulator: { checkedOn: 'hip-cpu', maxRelL2: expect.any(Number) } });
+      }
+    } finally {
+      d.close();
+    }
+  }, 180_000);
 });

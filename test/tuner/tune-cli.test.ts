@@ -120,7 +120,6 @@ describe('tune and results: usage errors exit 2 with what was expected', () => {
 
   it.each([
     [['--backend', 'gpu'], '--backend gpu is not available yet: it needs the native GPU addon'],
-    [['--backend', 'emulate', '--target', 'gfx942', '--device', 'mi300x'], '--backend emulate runs PTX in the emulator, not gfx942 code'],
     [['--backend', 'cuda'], "unknown backend 'cuda'"],
     [['--strategy', 'annealing'], "unknown strategy 'annealing'"],
     [['--budget', '10m'], "--budget: expected a number of evaluations (e.g. 200) or seconds (e.g. 90s), got '10m'"],
