@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { checkCommand } from '../dsl/check-command.js';
 import { EXIT_ERRORS, EXIT_USAGE, processIO, type CliIO } from '../dsl/cli-io.js';
 import type { Backend as SelftestBackend } from '../kernels/selftest-command.js';
+import type { SelectFlags } from '../runtime/pack/select-command.js';
 import type { PackFlags } from '../tuner/pack-command.js';
 import type { ResultsOptions as ResultsFlags } from '../tuner/results-command.js';
 import type { TuneOptions as TuneFlags } from '../tuner/tune-command.js';
@@ -179,6 +180,22 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     .action(async (path: string, flags: { format?: string }) => {
       const { packInspectCommand } = await import('../tuner/pack-command.js');
       code = packInspectCommand(path, flags, io);
+    });
+
+  pack
+    .command('select')
+    .description('what the runtime launches for one call: the binary a pack dispatches to for a shape, its grid, block and shared memory')
+    .argument('<pack>', 'a pack folder or .tgz')
+    .requiredOption('-k, --kernel <name>', 'the kernel')
+    .requiredOption('--target <arch>', 'sm_80, sm_90a, gfx942 or gfx90a')
+    .option('--device <name>', 'the device the table was tuned for (needed when the pack has several)')
+    .option('--const <K=V,...>', 'constants of the table, e.g. dtype=bf16 (needed when the pack has several)', collect, [])
+    .requiredOption('--shape <K=V,...>', 'every shape symbol, e.g. M=1,N=4096,K=4096')
+    .option('--scalar <K=V,...>', 'scalar arguments the grid reads (repeatable)', collect, [])
+    .option('--format <f>', 'text or json', 'text')
+    .action(async (path: string, flags: SelectFlags) => {
+      const { packSelectCommand } = await import('../runtime/pack/select-command.js');
+      code = packSelectCommand(path, flags, io);
     });
 
   program

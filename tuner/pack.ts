@@ -16,6 +16,7 @@ import type { MfmaSize } from '../compiler/hip/mfma-layout.js';
 import { ToolchainMissingError } from '../compiler/toolchain/errors.js';
 import { parseProgram } from '../dsl/parser.js';
 import { SourceText } from '../dsl/source.js';
+import { gridProgramOf } from '../runtime/pack/grid-program.js';
 import { compileCandidate, type TuneTarget } from './compile-candidate.js';
 import { configKey, ResultsDb, type StoredResult } from './results-db.js';
 import {
@@ -183,6 +184,7 @@ export async function buildPack(opts: PackOptions): Promise<PackOutcome> {
           entry: c.compiled.entry,
           params: c.compiled.params,
           threadsPerBlock: c.compiled.threads,
+          grid: gridProgramOf(c.ir),
           ...('ldsBytes' in c.compiled ? { ldsBytes: c.compiled.ldsBytes } : { dynamicSmemBytes: c.compiled.dynamicSmem }),
           alignment: ALIGNMENT_CONTRACT,
           files: { code, binary },

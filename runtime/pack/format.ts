@@ -7,9 +7,11 @@ import { readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { ConfigValue } from '../../compiler/ir.js';
 import type { AbiParam } from '../../compiler/kernel-abi.js';
+import type { GridProgram } from './grid-program.js';
 
 export const PACK_FORMAT = 'tilekit-pack';
-export const PACK_VERSION = 1;
+/** 2: every binary carries its launch grid as a GridProgram (`grid`). */
+export const PACK_VERSION = 2;
 export const TILEKIT_VERSION = '0.1.0';
 /** What every Tilekit kernel assumes of its arguments' alignment and divisibility. */
 export const ALIGNMENT_CONTRACT = 'none: edges masked, vector accesses checked at run time';
@@ -34,6 +36,8 @@ export interface PackBinary {
   readonly entry: string;
   readonly params: readonly AbiParam[];
   readonly threadsPerBlock: number;
+  /** The launch grid for a call's shape and scalars (runtime/pack/grid-program.ts `evalGrid`). */
+  readonly grid: GridProgram;
   /** NVIDIA: bytes of dynamic shared memory to launch with. */
   readonly dynamicSmemBytes?: number;
   /** AMD: bytes of LDS the kernel declares (static). */

@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { NVIDIA_TARGETS } from '../../compiler/compile-command.js';
 import { AMD_TARGETS } from '../../compiler/hip/compile-hip.js';
 import { sizeBucket } from '../shape-buckets.js';
+import { isGridProgram } from './grid-program.js';
 import { type DispatchEntry, type DispatchTable, listTree, PACK_FORMAT, PACK_VERSION, type PackManifest } from './format.js';
 
 /** A pack's files by `/`-separated relative path. */
@@ -105,6 +106,7 @@ export function verifyPack(tree: PackTree): VerifyResult {
       if (!isObj(b) || typeof b.id !== 'string' || typeof b.target !== 'string' || typeof b.entry !== 'string') return bad(M, `${bw} needs id, target and entry`);
       if (!KNOWN_TARGETS.includes(b.target)) return bad(M, `${bw}: unknown target '${b.target}' (Tilekit knows ${KNOWN_TARGETS.join(', ')})`);
       if (!Array.isArray(b.params) || typeof b.threadsPerBlock !== 'number' || !isObj(b.config)) return bad(M, `${bw} (${b.id}) needs params, threadsPerBlock and config`);
+      if (!isGridProgram(b.grid)) return bad(M, `${bw} (${b.id}) needs grid: a launch-grid program (ops and yield)`);
       if (typeof b.dynamicSmemBytes !== 'number' && typeof b.ldsBytes !== 'number') return bad(M, `${bw} (${b.id}) needs dynamicSmemBytes or ldsBytes`);
       if (!isObj(b.files) || typeof b.files.code !== 'string' || typeof b.files.binary !== 'string') return bad(M, `${bw} (${b.id}) needs files.code and files.binary`);
       for (const p of [b.files.code, b.files.binary]) if (!listed.has(p)) return bad(p, `named by ${k.name} binary ${b.id} but not listed in files`);

@@ -9,11 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildKernelIR } from '../../compiler/compile.js';
+import { gridOf } from '../../compiler/interpreter.js';
 import { compilePtx } from '../../compiler/ptx/compile-ptx.js';
 import { findPtxas } from '../../compiler/toolchain/ptxas.js';
 import type { CliIO } from '../../dsl/cli-io.js';
 import { SourceText } from '../../dsl/source.js';
 import type { DispatchTable, PackManifest } from '../../runtime/pack/format.js';
+import { PackDispatcher } from '../../runtime/pack/dispatcher.js';
 import { selectEntry } from '../../runtime/pack/reader.js';
 import { writeTgz } from '../../tuner/pack.js';
 import { ResultsDb, sourceHash } from '../../tuner/results-db.js';
@@ -76,7 +78,7 @@ describe.skipIf(!hasPtxas)('tilekit pack: GEMM for sm_90a on h100', () => {
   });
 
   it('round trip: the dispatch table is the database best per bucket; binaries are ELF; contracts are the compiler’s', () => {
-    expect(manifest).toMatchObject({ format: 'tilekit-pack', version: 1, tilekit: '0.1.0' });
+    expect(manifest).toMatchObject({ format: 'tilekit-pack', version: 2, tilekit: '0.1.0' });
     expect(manifest.toolchains.sm_90a).toHaveProperty('ptxas');
     const [k] = manifest.kernels;
     expect(k!.name).toBe('gemm');
@@ -143,13 +145,71 @@ describe.skipIf(!hasPtxas)('tilekit pack: GEMM for sm_90a on h100', () => {
     expect(e.err).toContain('gemm/stray.txt: in the pack but not listed in the manifest');
   });
 
-  it('a manifest of an unknown version fails verify', async () => {
-    const copy = join(tmp('tilekit-pack-v2-'), 'pack');
+  it('a manifest of an unknown version, or a binary without its launch grid, fails verify', async () => {
+    const copy = join(tmp('tilekit-pack-v9-'), 'pack');
     cpSync(out, copy, { recursive: true });
-    writeFileSync(join(copy, 'manifest.json'), JSON.stringify({ ...manifest, version: 2 }));
+    writeFileSync(join(copy, 'manifest.json'), JSON.stringify({ ...manifest, version: 9 }));
     const r = await cli('pack', 'verify', copy);
     expect(r.code).toBe(1);
-    expect(r.err).toContain('manifest.json: version 2 is not one this Tilekit reads');
+    expect(r.err).toContain('manifest.json: version 9 is not one this Tilekit reads');
+    const [k] = manifest.kernels;
+    const noGrid = { ...manifest, kernels: [{ ...k!, binaries: k!.binaries.map(({ grid: _g, ...b }) => b) }] };
+    writeFileSync(join(copy, 'manifest.json'), JSON.stringify(noGrid));
+    const g = await cli('pack', 'verify', copy);
+    expect(g.code).toBe(1);
+    expect(g.err).toMatch(/manifest\.json: kernels\[0\]\.binaries\[0\] \(\S+\) needs grid/);
+  });
+
+  it('the dispatcher plans a launch from the pack alone: binary, reason, grid (as the interpreter computes it), block, shared memory, images', () => {
+    const d = PackDispatcher.open(`${out}.tgz`);
+    const table = manifest.kernels[0]!.dispatch[0]!;
+    const decode = d.plan({ kernel: 'gemm', target: 'sm_90a', shape: { M: 1, N: 4096, K: 4096 } });
+    expect(decode).toMatchObject({ kernel: 'gemm', target: 'sm_90a', device: 'h100', how: 'bucket', entry: { bucket: DECODE } });
+    expect(decode.binary.id).toBe(table.entries.find((e) => e.bucket === DECODE)!.config);
+    const src = new SourceText(gemm, readFileSync(gemm, 'utf8'));
+    for (const shape of [{ M: 1, N: 4096, K: 4096 }, { M: 3000, N: 5000, K: 77 }, { M: 2048, N: 4096, K: 4096 }]) {
+      const p = d.plan({ kernel: 'gemm', target: 'sm_90a', device: 'h100', consts: { dtype: 'f16' }, shape });
+      const ir = buildKernelIR(src, 'gemm', new Map(Object.entries(p.binary.config).map(([x, v]) => [x, String(v)]))).ir!;
+      const args = new Map(ir.params.map((q) => [q.name, q.kind === 'tensor' ? { dtype: q.dtype, shape: q.dims.map((x) => (typeof x === 'number' ? x : shape[x as 'M']!)), data: new Float64Array(0) } : 0]));
+      expect(p.grid).toEqual([...gridOf(ir, args), 1]);
+      expect(p.block).toEqual([p.binary.threadsPerBlock, 1, 1]);
+      expect(p.sharedBytes).toBe(p.binary.dynamicSmemBytes);
+      expect(p.code.toString('utf8')).toContain(`.entry ${p.binary.entry}`);
+      expect([...p.image.subarray(0, 4)]).toEqual([0x7f, 0x45, 0x4c, 0x46]);
+      expect(p.params.map((q) => q.name).slice(0, 3)).toEqual(['a', 'b', 'c']);
+    }
+    expect(d.plan({ kernel: 'gemm', target: 'sm_90a', shape: { M: 2048, N: 4096, K: 4096 } }).how).toBe('nearest');
+  });
+
+  it.each([
+    [{ kernel: 'attention' }, "the pack has no kernel 'attention' (it has gemm)"],
+    [{ target: 'gfx942' }, 'kernel gemm has no binaries for gfx942 (the pack has sm_90a)'],
+    [{ device: 'h200' }, 'kernel gemm for sm_90a was tuned for h100, not h200'],
+    [{ consts: { dtype: 'bf16' } }, 'kernel gemm for sm_90a has no table with constants dtype=bf16 (it has [dtype=f16])'],
+    [{ shape: { M: 1, N: 4096 } }, 'kernel gemm: the shape needs K as a whole number ≥ 0 (got nothing)'],
+  ] as const)('the dispatcher refuses %j: %s', (change, message) => {
+    const d = PackDispatcher.open(out);
+    expect(() => d.plan({ kernel: 'gemm', target: 'sm_90a', shape: { M: 1, N: 4096, K: 4096 }, ...change })).toThrow(message);
+  });
+
+  it('tilekit pack select prints the launch (text and JSON); a call the pack cannot serve exits 1, bad flags 2', async () => {
+    const text = await cli('pack', 'select', out, '--kernel', 'gemm', '--target', 'sm_90a', '--shape', 'M=1,N=4096,K=4096');
+    expect(text.code, text.err).toBe(0);
+    expect(text.out).toMatch(/^gemm on sm_90a \(h100\): binary \S+, from its bucket M=1,K=4096-8191,N=4096-8191, chosen by [\d.]+ µs modeled on h100 \(model\)/);
+    expect(text.out).toMatch(/launch gemm: grid \[\d+, \d+, 1\], block \[\d+, 1, 1\], \d+ bytes dynamic shared memory/);
+    expect(text.out).toContain('parameters: a: f16*, b: f16*, c: f16*, M: u32');
+    const json = await cli('pack', 'select', `${out}.tgz`, '--kernel', 'gemm', '--target', 'sm_90a', '--shape', 'M=100,N=100,K=100', '--format', 'json');
+    expect(json.code, json.err).toBe(0);
+    expect(JSON.parse(json.out)).toMatchObject({ kernel: 'gemm', how: 'nearest', grid: [expect.any(Number), expect.any(Number), 1] });
+    const miss = await cli('pack', 'select', out, '--kernel', 'gemm', '--target', 'sm_80', '--shape', 'M=1,N=1,K=1');
+    expect(miss.code).toBe(1);
+    expect(miss.err).toContain('no binaries for sm_80');
+    const bad = await cli('pack', 'select', out, '--kernel', 'gemm', '--target', 'sm_90a', '--shape', 'M=one,N=1,K=1');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("--shape: 'M=one' is not a number");
+    const damaged = await cli('pack', 'select', tmp('tilekit-pack-none-'), '--kernel', 'gemm', '--target', 'sm_90a', '--shape', 'M=1,N=1,K=1');
+    expect(damaged.code).toBe(1);
+    expect(damaged.err).toContain('manifest.json: missing');
   });
 
   it('refuses to overwrite a non-empty folder unless --force', async () => {
