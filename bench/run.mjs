@@ -2,8 +2,8 @@
 // measured in the same run (this machine is shared and noisy). Writes docs/benchmarks.md.
 // Run after `npm run build`; it imports the compiled code from dist/.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,6 +27,7 @@ const { compileCandidate } = await import(join(root, 'dist/tuner/compile-candida
 const { estimateWork } = await import(join(root, 'dist/tuner/work.js'));
 const { modelCost } = await import(join(root, 'dist/tuner/cost-model.js'));
 const { getDevice } = await import(join(root, 'dist/tuner/devices.js'));
+const { tuneCommand } = await import(join(root, 'dist/tuner/tune-command.js'));
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -180,6 +181,20 @@ for (const p of tunePoints) {
   tuneCount++;
 }
 
+// 8. \`tilekit tune\` end to end, one shape, the same 12 configurations (random strategy, seed 1:
+//    the set does not depend on the batch size), evaluated one at a time and 4 at a time.
+const gemmFile = join(root, 'kernels/gemm.tile');
+const quietIo = { out: () => {}, err: () => {} };
+const tuneRun = async (parallel) => {
+  const db = join(mkdtempSync(join(tmpdir(), 'tilekit-bench-tune-')), 'results.db');
+  const t0 = performance.now();
+  const code = await tuneCommand(gemmFile, { target: 'sm_90a', device: 'h100', shapes: 'M=4096,N=4096,K=4096', strategy: 'random', budget: '12', seed: 1, db, parallel }, quietIo);
+  if (code !== 0) throw new Error(`bench: tune --parallel ${parallel} exited ${code}`);
+  return performance.now() - t0;
+};
+const tuneSerialMs = await tuneRun(1);
+const tuneBatchMs = await tuneRun(4);
+
 const date = new Date().toISOString().slice(0, 10);
 const cpu = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`;
 const out = `# Benchmarks
@@ -268,6 +283,12 @@ assembling it with ptxas (for the resource report) and modeling it. ${tuneCount}
 configurations/s (${ms(tuneTotal / tuneCount)} ms each). ptxas alone on the same PTX, in the same
 run: ${ms(tunePtxas / tuneCount)} ms each, so Tilekit's own share (front end, code generation,
 work estimate, model) is ${((100 * Math.max(0, tuneTotal - tunePtxas)) / tuneTotal).toFixed(1)} % (goal ≤ 25 %).
+
+\`tilekit tune\` end to end on one shape (GEMM, sm_90a, h100, 4096³, \`--strategy random --seed 1
+--budget 12\`: the same 12 configurations either way), with a fresh results database: \`--parallel 1\`
+${ms(tuneSerialMs)} ms, \`--parallel 4\` (the default) ${ms(tuneBatchMs)} ms — ${(tuneSerialMs / tuneBatchMs).toFixed(2)}× on
+${cpus().length} cores (ptxas processes run side by side; the code generation in between stays on one
+thread).
 
 ## Not measured yet
 
