@@ -94,7 +94,7 @@ export interface NativeAddon {
 }
 
 const ADDON_FILE = join('build', 'Release', 'tilekit_native.node');
-export const REBUILD_HINT = 'run `npm rebuild tilekit` or `npm run install` (node-gyp rebuild) in the package folder';
+export const REBUILD_HINT = 'run `npm rebuild` (or `npm run install`, which runs node-gyp rebuild) in the package folder';
 
 /** Where the addon is looked for: build/Release under the package root, from source (runtime/gpu/) or from dist/. */
 export function addonCandidates(): string[] {
@@ -106,19 +106,22 @@ let loaded: NativeAddon | undefined;
 
 /** The addon, loaded on first use; a NativeAddonError (never a raw require stack) when it is not built or does not load. */
 export function loadAddon(): NativeAddon {
-  if (loaded) return loaded;
-  const candidates = addonCandidates();
+  loaded ??= requireAddon(addonCandidates());
+  return loaded;
+}
+
+/** Loads the first existing candidate; exported so the not-built and broken-file errors are testable. */
+export function requireAddon(candidates: readonly string[]): NativeAddon {
   const path = candidates.find((p) => existsSync(p));
   if (!path) {
     throw new NativeAddonError(`the native addon is not built (looked for ${candidates.join(', ')}): ${REBUILD_HINT}`);
   }
   try {
-    loaded = createRequire(import.meta.url)(path) as NativeAddon;
+    return createRequire(import.meta.url)(path) as NativeAddon;
   } catch (e) {
     const first = (e instanceof Error ? e.message : String(e)).split('\n')[0];
     throw new NativeAddonError(`the native addon at ${path} does not load (${first}): ${REBUILD_HINT}`);
   }
-  return loaded;
 }
 
 /** Maps an error thrown by the addon to the typed errors; anything else passes through. */

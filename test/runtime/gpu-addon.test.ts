@@ -6,7 +6,11 @@
 import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Device, GpuUsageError, NoGpuDriverError, arg, packArgs, summarize, l2FlushBytes } from '../../runtime/gpu/index.js';
-import { addonCandidates, loadAddon } from '../../runtime/gpu/native.js';
+import { addonCandidates, loadAddon, requireAddon } from '../../runtime/gpu/native.js';
+import { NativeAddonError } from '../../runtime/gpu/errors.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { devicesCommand } from '../../runtime/gpu/devices-command.js';
 import type { CliIO } from '../../dsl/cli-io.js';
 
@@ -22,6 +26,16 @@ describe('the native addon', () => {
     const addon = loadAddon();
     expect(typeof addon.probe).toBe('function');
     expect(typeof addon.NativeDevice).toBe('function');
+  });
+
+  it('says how to build it when it is missing, and when the file does not load', () => {
+    expect(() => requireAddon(['/nonexistent/build/Release/tilekit_native.node'])).toThrow(NativeAddonError);
+    expect(() => requireAddon(['/nonexistent/build/Release/tilekit_native.node'])).toThrow(
+      'the native addon is not built (looked for /nonexistent/build/Release/tilekit_native.node): run `npm rebuild`',
+    );
+    const broken = join(mkdtempSync(join(tmpdir(), 'tilekit-addon-')), 'tilekit_native.node');
+    writeFileSync(broken, 'not an ELF file');
+    expect(() => requireAddon([broken])).toThrow(/^the native addon at .* does not load \(.*\): run `npm rebuild`/);
   });
 });
 
