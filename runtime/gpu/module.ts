@@ -10,11 +10,13 @@ export type Dim3 = readonly [number, number, number];
 export class Stream {
   /** @internal */
   readonly native: NativeStream;
-  private constructor(handle: NativeStream) {
+  readonly device: Device;
+  private constructor(device: Device, handle: NativeStream) {
+    this.device = device;
     this.native = handle;
   }
   static create(device: Device): Stream {
-    return native((a) => new Stream(new a.NativeStream(device.native)));
+    return native((a) => new Stream(device, new a.NativeStream(device.native)));
   }
   synchronize(): void {
     native(() => this.native.synchronize());

@@ -106,9 +106,9 @@ class NativeDevice : public Napi::ObjectWrap<NativeDevice> {
       return 0;
     });
   }
-  ~NativeDevice() override {
-    if (ctx) disposeNow();
-  }
+  // The finalizer only drops this handle's share: resources still reachable from JavaScript keep
+  // the context alive, and the last of them to go releases it.
+  ~NativeDevice() override { ctx.reset(); }
   std::shared_ptr<DeviceContext> ctx;
   bool isDisposed = false;
 
@@ -121,7 +121,7 @@ class NativeDevice : public Napi::ObjectWrap<NativeDevice> {
   // The context itself lives on while resources made from it hold it, but they are all released
   // here, so dispose() frees everything the device owned.
   void disposeNow() {
-    if (isDisposed) return;
+    if (isDisposed || !ctx) return;
     isDisposed = true;
     ctx->release();
     ctx.reset();

@@ -3,12 +3,14 @@
  * check the addon's marshalling (what reaches the driver), lifetimes and error paths. The fake
  * runs no kernel and its times mean nothing: nothing here is a GPU result.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Buffer, Device, GpuDisposedError, GpuDriverError, GpuUsageError, Module, Stream, arg, time } from '../../runtime/gpu/index.js';
 import { devicesCommand } from '../../runtime/gpu/devices-command.js';
+import { addonCandidates } from '../../runtime/gpu/native.js';
 import type { CliIO } from '../../dsl/cli-io.js';
 import { buildFakeCuda, readFakeState, readLaunches } from '../support/fake-cuda.js';
 import { makeRng } from '../support/random.js';
@@ -296,5 +298,31 @@ describe('lifetimes (fake driver)', () => {
     expect(() => b.download()).toThrow(GpuDisposedError);
     expect(() => Buffer.alloc(d, 4)).toThrow(/the Device was disposed/);
     expect(() => d.synchronize()).toThrow(GpuDisposedError);
+  });
+
+  it('finalizers release what is garbage-collected undisposed (the safety net)', () => {
+    // A child process with --expose-gc: makes a device, a buffer, a module and an event through the
+    // raw addon, drops them, collects, and prints the fake's live counts before and after.
+    const script = `
+      const a = require(process.argv[1]);
+      const fs = require('node:fs');
+      (() => {
+        const d = new a.NativeDevice(0);
+        new a.NativeBuffer(d, 1024);
+        new a.NativeModule(d, new TextEncoder().encode('.entry k() { ret; }\\0'));
+        new a.NativeEvent(d);
+      })();
+      const state = () => JSON.parse(fs.readFileSync(process.env.FAKE_CUDA_STATE, 'utf8'));
+      const before = state();
+      (async () => {
+        for (let i = 0; i < 5; i++) { gc(); await new Promise((r) => setImmediate(r)); }
+        console.log(JSON.stringify({ before, after: state() }));
+      })();`;
+    const childState = join(dir, 'gc-state.json');
+    const addon = addonCandidates().find((p) => existsSync(p))!;
+    const out = execFileSync(process.execPath, ['--expose-gc', '-e', script, addon], { env: { ...process.env, FAKE_CUDA_STATE: childState }, encoding: 'utf8' });
+    const { before, after } = JSON.parse(out) as { before: Record<string, number>; after: Record<string, number> };
+    expect(before).toMatchObject({ allocations: 1, modules: 1, events: 1, retains: 1 });
+    expect(after).toMatchObject({ allocations: 0, modules: 0, events: 0, retains: 0 });
   });
 });
