@@ -14,6 +14,9 @@ import { addonCandidates } from '../../runtime/gpu/native.js';
 import type { CliIO } from '../../dsl/cli-io.js';
 import { buildFakeCuda, readFakeState, readLaunches } from '../support/fake-cuda.js';
 import { makeRng } from '../support/random.js';
+import { buildShipped } from '../support/build.js';
+import { compilePtx } from '../../compiler/ptx/compile-ptx.js';
+import type { KernelArg } from '../../runtime/gpu/index.js';
 
 const PTX = `
 .version 8.0
@@ -216,6 +219,45 @@ describe('modules and kernels (fake driver)', () => {
     expect(readLaunches(launchLog).at(-1)).toMatchObject({ kernel: 'big_shared', sharedBytes: 100 * 1024 });
     // beyond the opt-in maximum the raise itself fails, naming the attribute
     expect(() => k.setMaxDynamicSharedBytes(300 * 1024)).toThrow(/cuFuncSetAttribute\(big_shared, MAX_DYNAMIC_SHARED_SIZE_BYTES=307200\): CUDA_ERROR_INVALID_VALUE/);
+  });
+
+  it('a compiled shipped kernel loads, and its kernel-ABI arguments reach the driver in its .param layout', () => {
+    // gemm at the 128×256×64 configuration needs more than 48 KB of dynamic shared memory.
+    const { compiled } = compilePtx(buildShipped('gemm.tile', 'gemm', { BM: 128, BN: 256, BK: 64 }), 'sm_90a');
+    expect(compiled).toBeDefined();
+    const c = compiled!;
+    expect(c.dynamicSmem).toBeGreaterThan(48 * 1024);
+    const d = device();
+    const k = Module.fromPtx(d, c.ptx).kernel(c.entry);
+    const M = 1000, N = 1000, K = 1000;
+    const bufs = new Map(['a', 'b', 'c'].map((t) => [t, Buffer.alloc(d, 2 * M * N)]));
+    const dims: Record<string, number> = { M, N, K };
+    const strides: Record<string, number> = { a: K, b: N, c: N };
+    const args: KernelArg[] = c.params.map((p) => {
+      switch (p.kind) {
+        case 'tensor':
+          return bufs.get(p.tensor)!;
+        case 'dim':
+          return arg.u32(dims[p.dim]!);
+        case 'stride':
+          return arg.i64(strides[p.tensor]!);
+        case 'scalar':
+          return p.dtype === 'f32' ? arg.f32(1) : p.dtype === 'i64' ? arg.i64(1) : arg.i32(1);
+      }
+    });
+    rmSync(launchLog, { force: true });
+    k.launch({ grid: [8, 4, 1], block: [c.threads, 1, 1], sharedBytes: c.dynamicSmem, raiseSharedLimit: true, args });
+    const [launch] = readLaunches(launchLog);
+    expect(launch!.kernel).toBe(c.entry);
+    expect(launch!.sharedBytes).toBe(c.dynamicSmem);
+    expect(launch!.params).toHaveLength(c.params.length);
+    const le = (v: bigint, bytes: number): string =>
+      Array.from({ length: bytes }, (_, i) => Number((v >> BigInt(8 * i)) & 0xffn).toString(16).padStart(2, '0')).join('');
+    c.params.forEach((p, i) => {
+      const expected =
+        p.kind === 'tensor' ? le(bufs.get(p.tensor)!.devicePointer, 8) : p.kind === 'dim' ? le(BigInt(dims[p.dim]!), 4) : p.kind === 'stride' ? le(BigInt(strides[p.tensor]!), 8) : launch!.params[i];
+      expect(launch!.params[i], p.name).toBe(expected);
+    });
   });
 
   it('rejects bad launch dimensions before the driver', () => {
