@@ -5,7 +5,8 @@
  * Backends: `interpret` (the reference interpreter), `emulate` (compiled to PTX for `--target`,
  * run in the PTX emulator with the sanitizer on; findings exit 3, as in `tilekit emulate`) and
  * `hip-cpu` (compiled to HIP for an AMD `--target`, built for the host by clang++ and run with
- * real threads: runtime/hip-cpu/).
+ * real threads: runtime/hip-cpu/) and `gpu` (compiled for the attached device — PTX through the
+ * driver's JIT, or a HIP code object from clang-19 — and launched through runtime/gpu).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { compileToHip, compileToPtx, DEFAULT_TARGET, isAmdTarget, kernelLabel, NVIDIA_TARGETS, parseMfma, parseTarget, type Target } from '../compiler/compile-command.js';
@@ -20,14 +21,15 @@ import { HipCpuError, runOnHipCpu } from './hip-cpu/hip-cpu-backend.js';
 import { EXIT_FINDINGS } from './emulator/emulate-command.js';
 import { formatFinding } from './emulator/findings.js';
 import { EmulatorInputError, type Finding } from './emulator/types.js';
+import type { MfmaSize } from '../compiler/hip/mfma-layout.js';
+import { buildCodeObject } from '../compiler/toolchain/clang.js';
+import { ToolchainError, ToolchainMissingError } from '../compiler/toolchain/errors.js';
+import type { Device as GpuDevice } from './gpu/device.js';
+import { GpuError } from './gpu/errors.js';
 
-/** Every backend name `--backend` accepts; those not built yet name what brings them. */
-export const BACKENDS: Readonly<Record<string, { available: true } | { available: false; comesWith: string }>> = {
-  interpret: { available: true },
-  emulate: { available: true },
-  'hip-cpu': { available: true },
-  gpu: { available: false, comesWith: 'the native GPU addon' },
-};
+/** Every backend name `--backend` accepts. */
+export const BACKENDS = ['interpret', 'emulate', 'hip-cpu', 'gpu'] as const;
+type Backend = (typeof BACKENDS)[number];
 
 export const DEFAULT_BACKEND = 'interpret';
 
@@ -44,17 +46,11 @@ export interface RunOptions extends KernelOptions {
 }
 
 export async function runCommand(file: string, opts: RunOptions, io: CliIO): Promise<number> {
-  const backend = opts.backend ?? DEFAULT_BACKEND;
-  const b = Object.hasOwn(BACKENDS, backend) ? BACKENDS[backend] : undefined;
-  if (!b) {
-    io.err(`error: unknown backend '${backend}': expected one of ${Object.keys(BACKENDS).join(', ')}`);
+  const backend = (opts.backend ?? DEFAULT_BACKEND) as Backend;
+  if (!BACKENDS.includes(backend)) {
+    io.err(`error: unknown backend '${backend}': expected one of ${BACKENDS.join(', ')}`);
     return EXIT_USAGE;
   }
-  if (!b.available) {
-    io.err(`error: backend '${backend}' is not available yet: it comes with ${b.comesWith}`);
-    return EXIT_USAGE;
-  }
-  const compiledFor = backend === 'emulate' || backend === 'hip-cpu';
   let target: Target = backend === 'hip-cpu' ? 'gfx942' : DEFAULT_TARGET;
   if (opts.target !== undefined) {
     const t = parseTarget(opts.target);
@@ -62,19 +58,19 @@ export async function runCommand(file: string, opts: RunOptions, io: CliIO): Pro
       io.err(`error: ${t.error}`);
       return EXIT_USAGE;
     }
-    if (!compiledFor) {
-      io.err(`error: --target applies to --backend emulate and hip-cpu only, not to '${backend}'`);
+    if (backend === 'interpret') {
+      io.err(`error: --target applies to --backend emulate, hip-cpu and gpu, not to '${backend}'`);
       return EXIT_USAGE;
     }
-    if (isAmdTarget(t) !== (backend === 'hip-cpu')) {
+    if (backend !== 'gpu' && isAmdTarget(t) !== (backend === 'hip-cpu')) {
       io.err(`error: --target ${t} does not fit --backend ${backend}: emulate runs NVIDIA targets (${NVIDIA_TARGETS.join(', ')}), hip-cpu AMD ones (${AMD_TARGETS.join(', ')})`);
       return EXIT_USAGE;
     }
     target = t;
   }
   const mfma = parseMfma(opts.mfma);
-  if (typeof mfma === 'object' || (mfma !== undefined && backend !== 'hip-cpu')) {
-    io.err(`error: ${typeof mfma === 'object' ? mfma.error : `--mfma applies to --backend hip-cpu only, not to '${backend}'`}`);
+  if (typeof mfma === 'object' || (mfma !== undefined && backend !== 'hip-cpu' && backend !== 'gpu')) {
+    io.err(`error: ${typeof mfma === 'object' ? mfma.error : `--mfma applies to --backend hip-cpu and gpu only, not to '${backend}'`}`);
     return EXIT_USAGE;
   }
 
@@ -87,6 +83,44 @@ export async function runCommand(file: string, opts: RunOptions, io: CliIO): Pro
     return EXIT_USAGE;
   }
 
+  // The device first: without one there is nothing to compile for.
+  let gpu: GpuDevice | undefined;
+  if (backend === 'gpu') {
+    const opened = await openGpu(opts.target === undefined ? undefined : target, io);
+    if ('exit' in opened) return opened.exit;
+    ({ device: gpu, target } = opened);
+  }
+  try {
+    return await runBuilt(file, opts, json, backend, target, mfma, gpu, io);
+  } finally {
+    gpu?.dispose();
+  }
+}
+
+/** Opens GPU 0 and picks its target (or checks the one given); prints why not and exits 1 otherwise. */
+async function openGpu(given: Target | undefined, io: CliIO): Promise<{ device: GpuDevice; target: Target } | { exit: number }> {
+  const { Device } = await import('./gpu/device.js');
+  const { targetForDevice } = await import('./gpu-backend.js');
+  let device: GpuDevice;
+  try {
+    device = Device.open(0);
+  } catch (e) {
+    if (!(e instanceof GpuError)) throw e;
+    io.err(`error: --backend gpu: ${e.message}`);
+    return { exit: EXIT_ERRORS };
+  }
+  const own = targetForDevice(device.info);
+  // sm_80 code runs on Hopper too; sm_90a code only there; AMD code only on its own architecture.
+  const fits = given === own || (given === 'sm_80' && own === 'sm_90a');
+  if (own === undefined || (given !== undefined && !fits)) {
+    device.dispose();
+    io.err(`error: --backend gpu: ${device.info.name} (${device.info.arch}) ${own === undefined ? 'is not a device Tilekit generates code for (sm_80 and newer NVIDIA, gfx942, gfx90a)' : `cannot run ${given} code (it runs ${own})`}`);
+    return { exit: EXIT_ERRORS };
+  }
+  return { device, target: given ?? own };
+}
+
+async function runBuilt(file: string, opts: RunOptions, json: unknown, backend: Backend, target: Target, mfma: MfmaSize | undefined, gpu: GpuDevice | undefined, io: CliIO): Promise<number> {
   const built = await buildFromFile(file, opts, io);
   if ('exit' in built) return built.exit;
   const { ir } = built;
@@ -100,16 +134,15 @@ export async function runCommand(file: string, opts: RunOptions, io: CliIO): Pro
   let grid: number[];
   let findings: Finding[] | undefined;
   let threadInstructions = 0;
-  const compiled =
-    backend === 'emulate' && !isAmdTarget(target)
-      ? compileToPtx(built.source, ir, target, io)
-      : backend === 'hip-cpu' && isAmdTarget(target)
-        ? compileToHip(built.source, ir, target, mfma, io)
-        : undefined;
+  const compiled = backend === 'interpret' ? undefined : isAmdTarget(target) ? compileToHip(built.source, ir, target, mfma, io) : compileToPtx(built.source, ir, target, io);
   if (compiled !== undefined && 'exit' in compiled) return compiled.exit;
   const start = performance.now();
   try {
-    if (compiled !== undefined && 'ptx' in compiled.compiled) {
+    if (gpu !== undefined && compiled !== undefined) {
+      const { runOnGpu } = await import('./gpu-backend.js');
+      const image = 'source' in compiled.compiled ? (await buildCodeObject(compiled.compiled.source, { arch: compiled.compiled.target })).codeObject : undefined;
+      grid = runOnGpu(gpu, compiled.compiled, ir, parsed.args, image).grid;
+    } else if (compiled !== undefined && 'ptx' in compiled.compiled) {
       const run = runOnEmulator(compiled.compiled, ir, parsed.args);
       grid = run.grid;
       findings = run.findings;
@@ -127,7 +160,11 @@ export async function runCommand(file: string, opts: RunOptions, io: CliIO): Pro
       io.err(`error: ${e.message}`);
       return EXIT_ERRORS;
     }
-    if (!(e instanceof AbiArgsError || e instanceof EmulatorInputError || e instanceof InterpretError || e instanceof HipCpuError)) throw e;
+    if (e instanceof ToolchainError || e instanceof ToolchainMissingError) {
+      io.err(`error: ${e.message}`);
+      return EXIT_ERRORS;
+    }
+    if (!(e instanceof AbiArgsError || e instanceof EmulatorInputError || e instanceof InterpretError || e instanceof HipCpuError || e instanceof GpuError)) throw e;
     io.err(`error: kernel '${ir.name}' failed ${compiled ? `on ${backend} (${target})` : 'at run time'}: ${e.message}`);
     return EXIT_ERRORS;
   }

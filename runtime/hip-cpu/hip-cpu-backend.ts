@@ -23,7 +23,7 @@ import type { CompiledHip } from '../../compiler/hip/kernel-abi.js';
 import type { IRKernel } from '../../compiler/ir.js';
 import type { AbiParam } from '../../compiler/kernel-abi.js';
 import type { DType } from '../../dsl/dtype.js';
-import { decodeBits, encodeBits } from '../../dsl/float-rounding.js';
+import { readTensor, tensorBytes } from '../tensor-bytes.js';
 import { isExecutableFile, runTool, type RunOutcome, shellQuote } from '../../compiler/toolchain/process.js';
 import { AbiArgsError, abiValue } from '../abi-args.js';
 
@@ -177,66 +177,6 @@ interface Launch {
 }
 
 const pad8 = (n: number): number => (n + 7) & ~7;
-
-/** A tensor's elements in their host representation (bit patterns for f16, bf16, fp8; 0/1 for bool). */
-function tensorBytes(dtype: DType, data: Float64Array): Uint8Array {
-  const n = data.length;
-  switch (dtype) {
-    case 'f32':
-      return new Uint8Array(Float32Array.from(data).buffer);
-    case 'f16':
-    case 'bf16':
-      return new Uint8Array(Uint16Array.from(data, (x) => encodeBits(dtype, x)).buffer);
-    case 'i32':
-      return new Uint8Array(Int32Array.from(data).buffer);
-    case 'i64': {
-      // Output tensors arrive NaN-filled; an integer buffer holds 0 there.
-      const out = new BigInt64Array(n);
-      for (let i = 0; i < n; i++) out[i] = Number.isFinite(data[i]!) ? BigInt(Math.trunc(data[i]!)) : 0n;
-      return new Uint8Array(out.buffer);
-    }
-    case 'bool':
-    case 'f8e4m3':
-    case 'f8e5m2':
-      return Uint8Array.from(data, (x) => encodeBits(dtype, x));
-  }
-}
-
-/** Inverse of tensorBytes, into `t.data`. `bytes` is a fresh copy (aligned for typed-array views). */
-function readTensor(t: TensorArg, dtype: DType, bytes: Uint8Array): void {
-  const n = t.data.length;
-  const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  switch (dtype) {
-    case 'f32': {
-      const v = new Float32Array(buf);
-      for (let i = 0; i < n; i++) t.data[i] = v[i]!;
-      return;
-    }
-    case 'f16':
-    case 'bf16': {
-      const v = new Uint16Array(buf);
-      for (let i = 0; i < n; i++) t.data[i] = decodeBits(dtype, v[i]!);
-      return;
-    }
-    case 'i32': {
-      const v = new Int32Array(buf);
-      for (let i = 0; i < n; i++) t.data[i] = v[i]!;
-      return;
-    }
-    case 'i64': {
-      const v = new BigInt64Array(buf);
-      for (let i = 0; i < n; i++) t.data[i] = Number(v[i]!);
-      return;
-    }
-    case 'bool':
-    case 'f8e4m3':
-    case 'f8e5m2': {
-      const v = new Uint8Array(buf);
-      for (let i = 0; i < n; i++) t.data[i] = decodeBits(dtype, v[i]!); // bool 0/1, fp8 bit patterns
-      return;
-    }
-  }
-}
 
 interface Encoded {
   readonly input: Buffer;

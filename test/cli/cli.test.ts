@@ -94,12 +94,6 @@ describe('run: backends', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain("unknown backend 'cuda': expected one of interpret, emulate, hip-cpu, gpu");
   });
-
-  it('backend gpu exits 2: not available yet', async () => {
-    const r = await cli('run', copyFile, '--backend', 'gpu', '--args', path('a.json'), '--out', path('o.json'));
-    expect(r.code).toBe(2);
-    expect(r.err).toContain("backend 'gpu' is not available yet: it comes with the native GPU addon");
-  });
 });
 
 describe('check', () => {
