@@ -119,7 +119,7 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
 
   program
     .command('tune')
-    .description('search a kernel\'s configurations per shape; offline, times are modeled (--backend model)')
+    .description('search a kernel\'s configurations per shape: offline times are modeled (--backend model, emulate), --backend gpu measures')
     .argument('<file>', 'a .tile or .ts file')
     .option('-k, --kernel <name>', 'the kernel (needed when the file has several)')
     .requiredOption('--target <arch>', 'sm_80, sm_90a, gfx942 or gfx90a')
@@ -134,6 +134,7 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     .option('--mfma <size>', 'AMD: MFMA instruction size, 16 or 32')
     .option('--parallel <n>', 'configurations evaluated at once per shape (the guided search picks batches of this size)', wholeNumber, 4)
     .option('--compile-timeout <s>', 'seconds ptxas/clang may take on one configuration before it is killed (recorded as timeout)', positiveNumber, 120)
+    .option('--launch-timeout <s>', '--backend gpu: seconds one launch may take before its process is killed (recorded as timeout)', positiveNumber, 60)
     .action(async (file: string, flags: TuneFlags) => {
       const { tuneCommand } = await import('../tuner/tune-command.js');
       code = await tuneCommand(file, flags, io);
@@ -196,6 +197,14 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     .action(async (path: string, flags: SelectFlags) => {
       const { packSelectCommand } = await import('../runtime/pack/select-command.js');
       code = packSelectCommand(path, flags, io);
+    });
+
+  program
+    .command('devices')
+    .description('list the attached GPUs (CUDA driver or HIP runtime) through the native addon')
+    .action(async () => {
+      const { devicesCommand } = await import('../runtime/gpu/devices-command.js');
+      code = await devicesCommand(io);
     });
 
   program

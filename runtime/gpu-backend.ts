@@ -12,8 +12,8 @@ import { gridOf, type KernelArgs } from '../compiler/interpreter.js';
 import type { IRKernel } from '../compiler/ir.js';
 import type { CompiledHip } from '../compiler/hip/kernel-abi.js';
 import type { CompiledPtx } from '../compiler/ptx/kernel-abi.js';
-import { AbiArgsError, abiValue } from './abi-args.js';
-import { arg, Buffer, type Device, type DeviceInfo, type KernelArg, Module } from './gpu/index.js';
+import { AbiArgsError, type AbiValue, abiValue } from './abi-args.js';
+import { arg, Buffer, type Device, type DeviceInfo, type KernelArg, Module, type ScalarArg } from './gpu/index.js';
 import { readTensor, tensorBytes } from './tensor-bytes.js';
 
 export interface GpuRun {
@@ -34,6 +34,29 @@ export function targetForDevice(info: DeviceInfo): 'sm_80' | 'sm_90a' | 'gfx942'
   if (!m) return undefined;
   const major = Number(m[1]);
   return major === 9 ? 'sm_90a' : major >= 8 ? 'sm_80' : undefined;
+}
+
+type TensorValue = Extract<AbiValue, { tensor: unknown }>;
+
+/**
+ * The kernel argument for one ABI value: `buffer` gives a tensor's device buffer; shape symbols are
+ * u32, strides 64-bit, scalars in their own type (f32, i32, i64: what the ABI passes).
+ */
+export function kernelArg<B>(v: AbiValue, buffer: (t: TensorValue) => B): B | ScalarArg {
+  if ('tensor' in v) return buffer(v);
+  switch (v.param.kind) {
+    case 'dim':
+      return arg.u32(v.value);
+    case 'stride':
+      return arg.i64(v.value);
+    case 'scalar':
+      if (v.param.dtype === 'f32') return arg.f32(v.value);
+      if (v.param.dtype === 'i32') return arg.i32(v.value);
+      if (v.param.dtype === 'i64') return arg.i64(v.value);
+      throw new AbiArgsError(`parameter '${v.param.name}': ${v.param.dtype} scalars cannot be passed to a GPU kernel (f32, i32 and i64 can)`);
+    default:
+      throw new AbiArgsError(`parameter '${v.param.name}' has no value`);
+  }
 }
 
 /**
@@ -58,31 +81,18 @@ export function runOnGpu(device: Device, compiled: CompiledPtx | CompiledHip, ir
       module = Module.fromHipCodeObject(device, image);
     }
     const kernel = module.kernel(compiled.entry);
-    const kargs: KernelArg[] = values.map((v) => {
-      if ('tensor' in v) {
-        let b = buffers.get(v.param.tensor);
+    const kargs: KernelArg[] = values.map((v) =>
+      kernelArg(v, (t) => {
+        let b = buffers.get(t.param.tensor);
         if (!b) {
-          const bytes = tensorBytes(v.param.dtype, v.tensor.data);
+          const bytes = tensorBytes(t.param.dtype, t.tensor.data);
           b = Buffer.alloc(device, Math.max(1, bytes.byteLength));
           if (bytes.byteLength > 0) b.upload(bytes);
-          buffers.set(v.param.tensor, b);
+          buffers.set(t.param.tensor, b);
         }
         return b;
-      }
-      switch (v.param.kind) {
-        case 'dim':
-          return arg.u32(v.value);
-        case 'stride':
-          return arg.i64(v.value);
-        case 'scalar':
-          if (v.param.dtype === 'f32') return arg.f32(v.value);
-          if (v.param.dtype === 'i32') return arg.i32(v.value);
-          if (v.param.dtype === 'i64') return arg.i64(v.value);
-          throw new AbiArgsError(`parameter '${v.param.name}': ${v.param.dtype} scalars cannot be passed to a GPU kernel (f32, i32 and i64 can)`);
-        default:
-          throw new AbiArgsError(`parameter '${v.param.name}' has no value`);
-      }
-    });
+      }),
+    );
     const sharedBytes = 'dynamicSmem' in compiled ? compiled.dynamicSmem : 0;
     const t0 = performance.now();
     kernel.launch({ grid: launchGrid, block: [compiled.threads, 1, 1], sharedBytes, args: kargs, raiseSharedLimit: sharedBytes > 48 * 1024 });

@@ -1,7 +1,7 @@
 /**
  * `tilekit tune FILE --kernel NAME --target T [--device D] --shapes "M=…,N=…;…" [--const …]
  * [--strategy exhaustive|random|guided] [--budget N|Ns] [--backend model|emulate|gpu] [--seed N]
- * [--db PATH] [--mfma 16|32] [--parallel N] [--compile-timeout S]`: searches a kernel's configuration space per shape and records every
+ * [--db PATH] [--mfma 16|32] [--parallel N] [--compile-timeout S] [--launch-timeout S]`: searches a kernel's configuration space per shape and records every
  * evaluated configuration in the results database (tuner/results-db.ts), so an interrupted run
  * resumes where it stopped.
  *
@@ -11,8 +11,9 @@
  * reports is *modeled*, and says so. The `emulate` backend (tuner/emulate-measure.ts)
  * first checks each candidate's PTX against the interpreter in the emulator and feeds the model the
  * emulator's bank-conflict and coalescing statistics; for AMD targets it checks each candidate on the
- * HIP CPU harness and models from clang's report: still modeled, never timed. `gpu` needs the
- * native addon, which is not built: it exits 2 saying so, rather than pretending.
+ * HIP CPU harness and models from clang's report: still modeled, never timed. The `gpu` backend
+ * (tuner/gpu-measure.ts) checks each candidate on the attached device against the interpreter and
+ * times it there, every launch in a child process: its times are *measured*, with their spread.
  */
 import { availableParallelism } from 'node:os';
 import { MultiBar } from 'cli-progress';
@@ -27,6 +28,7 @@ import { bucketOf, formatShape, parseShapes, type Shape } from '../runtime/shape
 import { type Candidate, type CandidateFailure, compileCandidate, type TuneTarget } from './compile-candidate.js';
 import { modelCost, type ModeledCost } from './cost-model.js';
 import { measureWithEmulator } from './emulate-measure.js';
+import { DEFAULT_GPU_TIMING, detectGpu, type GpuTarget, measureOnGpu } from './gpu-measure.js';
 import { DEVICE_NAMES, type DeviceSpec, getDevice, isDeviceName, runsOn } from './devices.js';
 import { type ResultScope, type ResultValue, ResultsDb } from './results-db.js';
 import { TILEKIT_VERSION } from '../runtime/pack/format.js';
@@ -43,6 +45,7 @@ export const DEFAULT_DB = '.tilekit/results.db';
  */
 export const DEFAULT_PARALLEL = 4;
 export const DEFAULT_COMPILE_TIMEOUT_S = 120;
+export const DEFAULT_LAUNCH_TIMEOUT_S = 60;
 
 export interface TuneOptions {
   kernel?: string;
@@ -60,6 +63,8 @@ export interface TuneOptions {
   parallel?: number;
   /** Seconds ptxas or clang may take on one configuration before it is killed and recorded as `timeout`. */
   compileTimeout?: number;
+  /** `--backend gpu`: seconds one launch (the check, or the timing runs) may take before its process is killed (`timeout`). */
+  launchTimeout?: number;
   /** Stops the search (as Ctrl-C does): what was evaluated is kept, and a rerun resumes from it. */
   signal?: AbortSignal;
 }
@@ -93,7 +98,10 @@ interface ShapeSummary {
   readonly shape: Shape;
   readonly bucket: string;
   readonly best?: Best;
-  readonly bestCost?: ModeledCost;
+  /** The model's view of the best configuration (bound, occupancy), when the device is modeled. */
+  readonly model?: ModeledCost;
+  /** Tensor TFLOP/s at the best cost (measured or modeled). */
+  readonly tflops?: number;
   readonly evaluated: number;
   readonly reused: number;
   readonly failed: number;
@@ -108,10 +116,24 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
   const target = parseTarget(opts.target);
   if (typeof target !== 'string') return usage(target.error);
   const backend = opts.backend ?? 'model';
-  if (backend === 'gpu') return usage("--backend gpu is not available yet: it needs the native GPU addon (runtime/native), which is not built; use --backend model to tune offline");
-  if (backend !== 'model' && backend !== 'emulate') return usage(`--backend: unknown backend '${backend}': expected model, emulate or gpu`);
-  const device = resolveDevice(opts.device, target);
-  if ('error' in device) return usage(device.error);
+  if (backend !== 'model' && backend !== 'emulate' && backend !== 'gpu') return usage(`--backend: unknown backend '${backend}': expected model, emulate or gpu`);
+  // gpu: the attached device (keyed by its spec name when Tilekit models it); else the card to model.
+  let gpu: GpuTarget | undefined;
+  let spec: DeviceSpec | undefined;
+  if (backend === 'gpu') {
+    const g = await detectGpu(target, opts.device);
+    if ('error' in g) {
+      io.err(`error: ${g.error}`);
+      return g.usage ? EXIT_USAGE : EXIT_ERRORS;
+    }
+    gpu = g;
+    spec = g.spec;
+  } else {
+    const d = resolveDevice(opts.device, target);
+    if ('error' in d) return usage(d.error);
+    spec = d;
+  }
+  const deviceKey = gpu?.key ?? spec!.name;
   const strategyName = opts.strategy ?? 'guided';
   if (!(STRATEGY_NAMES as readonly string[]).includes(strategyName)) return usage(`--strategy: unknown strategy '${strategyName}': expected ${STRATEGY_NAMES.join(', ')}`);
   const budget = parseBudget(opts.budget);
@@ -124,6 +146,8 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
   if (!Number.isInteger(parallel) || parallel < 1) return usage(`--parallel: expected a whole number ≥ 1, got ${parallel}`);
   const compileTimeout = opts.compileTimeout ?? DEFAULT_COMPILE_TIMEOUT_S;
   if (!(compileTimeout > 0)) return usage(`--compile-timeout: expected seconds > 0, got ${compileTimeout}`);
+  const launchTimeout = opts.launchTimeout ?? DEFAULT_LAUNCH_TIMEOUT_S;
+  if (!(launchTimeout > 0)) return usage(`--launch-timeout: expected seconds > 0, got ${launchTimeout}`);
 
   // The default configuration must build: it checks the file, the kernel and the constants.
   const built = await buildFromFile(file, { ...(opts.kernel ? { kernel: opts.kernel } : {}), const: opts.const ?? [] }, io);
@@ -144,7 +168,7 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
 
   let toolchain: Record<string, string>;
   try {
-    toolchain = await toolchainVersions(target);
+    toolchain = { ...(await toolchainVersions(target)), ...(gpu ? { driver: gpu.driver } : {}) };
   } catch (e) {
     if (e instanceof ToolchainMissingError) {
       io.err(`error: ${e.message}`);
@@ -166,7 +190,7 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
   db.recordSource(built.source.path, built.source.text);
   const points = space.points();
   io.out(
-    `tuning ${space.kernel} for ${target} on ${device.name} (${backend}: times are modeled, not measured): ${points.length} valid configurations of ` +
+    `tuning ${space.kernel} for ${target} on ${gpu ? `${gpu.info.name} (gpu: times measured with device events, median of at least ${DEFAULT_GPU_TIMING.reps} runs, L2 flushed before each)` : `${deviceKey} (${backend}: times are modeled, not measured)`}: ${points.length} valid configurations of ` +
       `${space.dims.map((d) => d.name).join(', ')}; strategy ${strategyName}, seed ${seed}, ${parallel} at a time${budget.evaluations ? `, budget ${budget.evaluations} per shape` : ''}${budget.seconds ? `, budget ${budget.seconds} s per shape` : ''}; results in ${dbPath}`,
   );
 
@@ -180,6 +204,10 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
     return c;
   };
 
+  // One launch on the device at a time: concurrent kernels would time each other.
+  const gpuPool = new Pool(1);
+  const launchTimeoutMs = launchTimeout * 1000;
+
   const interrupted = { value: false };
   const abort = new AbortController();
   const onSigint = (): void => {
@@ -189,35 +217,64 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
   process.once('SIGINT', onSigint);
   opts.signal?.addEventListener('abort', onSigint);
   const bars = io.progress ? new MultiBar({ stream: io.progress, format: '  {shape} [{bar}] {value}/{total} configurations | best {best} | ETA {eta_formatted}', hideCursor: true, clearOnComplete: true }) : undefined;
+  const label = gpu ? 'measured' : 'modeled';
+  const flopsOf = async (p: Point, shape: Shape): Promise<number | undefined> => {
+    const c = await candidate(p);
+    return c.ok ? estimateWork(c.ir, shape).total.mmaFlops : undefined;
+  };
+  /**
+   * One compiled configuration at one shape, as the results database stores it. `noteModel` gets
+   * the model's view (the cost for model and emulate, the comparison beside a measurement for gpu).
+   */
+  const measure = async (c: Candidate & { ok: true }, shape: Shape, noteModel: (m: ModeledCost) => void): Promise<ResultValue> => {
+    const work = estimateWork(c.ir, shape);
+    const model = spec ? modelCost({ device: spec, target, work, resources: c.resources }) : undefined;
+    if (model && !model.feasible) return { status: 'resources', message: model.notes.join('; ') || `does not launch on ${deviceKey}`, shape, metrics: { occupancy: model.occupancy, resources: c.resources } };
+    if (gpu) {
+      const m = await gpuPool.run(() => measureOnGpu(c, shape, { seed, flushBytes: gpu.flushBytes, timeoutMs: launchTimeoutMs }));
+      if (!m.ok) return { status: m.reason, message: m.message, shape, metrics: { resources: c.resources } };
+      if (model) noteModel(model);
+      const t = m.timing;
+      return {
+        status: 'ok',
+        costUs: m.timeUs,
+        label: 'measured',
+        spread: { minUs: t.min * 1000, maxUs: t.max * 1000, iqrOverMedian: t.spread },
+        shape,
+        metrics: {
+          device: gpu.info.name,
+          runs: t.samples.length,
+          flushedL2: t.flushedL2,
+          maxRelL2: m.maxRelL2,
+          grid: m.grid,
+          tflops: work.total.mmaFlops / (m.timeUs * 1e-6) / 1e12,
+          resources: c.resources,
+          ...(model ? { modeled: { timeUs: model.timeUs, bound: model.bound, occupancy: model.occupancy } } : {}),
+        },
+      };
+    }
+    let cost = model!;
+    // emulate: the configuration is checked on the CPU, and the emulator's proxy statistics refine the model.
+    const emu = backend === 'emulate' ? await measureWithEmulator(c, shape, { seed, device: spec!, target }) : undefined;
+    if (emu && !emu.ok) return { status: emu.reason, message: emu.message, shape, metrics: { resources: c.resources } };
+    if (emu?.ok) cost = emu.cost;
+    noteModel(cost);
+    const proxy = emu?.ok && emu.proxy ? { proxyShape: emu.proxy.shape, stats: emu.proxy.stats, shared: emu.proxy.emuStats.shared, global: emu.proxy.emuStats.global } : {};
+    const emulator = emu?.ok ? { emulator: { checkedOn: emu.checkedOn, maxRelL2: emu.maxRelL2, ...proxy } } : {};
+    return { status: 'ok', costUs: cost.timeUs, label: 'modeled', shape, metrics: { tflops: cost.tflops, bound: cost.bound, occupancy: cost.occupancy, terms: cost.terms, resources: c.resources, ...emulator } };
+  };
   /** One shape's search; the shapes' searches run side by side and share the compiled candidates. */
   const tuneShape = async (shape: Shape): Promise<ShapeSummary> => {
     const bucket = bucketOf(shape, dims);
-    const scope: ResultScope = { kernel: space.kernel, sourceHash: space.sourceHash, bucket, target, device: device.name, backend, toolchain };
+    const scope: ResultScope = { kernel: space.kernel, sourceHash: space.sourceHash, bucket, target, device: deviceKey, backend, toolchain };
     const known = knownOutcomes(db, scope, space);
-    const costs = new Map<string, ModeledCost>();
+    const models = new Map<string, ModeledCost>();
     let failed = 0;
     const bar = bars?.create(Math.min(points.length, budget.evaluations ?? Infinity), 0, { shape: formatShape(shape, dims), best: '-' });
     const evaluate = async (p: Point): Promise<Outcome> => {
-      const config = configOf(space, p);
       const c = await candidate(p);
-      let value: ResultValue;
-      if (!c.ok) value = { status: c.reason, message: c.message, shape };
-      else {
-        let cost = modelCost({ device, target, work: estimateWork(c.ir, shape), resources: c.resources });
-        // emulate: a configuration that launches is checked in the emulator, and its proxy statistics refine the model.
-        const emu = backend === 'emulate' && cost.feasible ? await measureWithEmulator(c, shape, { seed, device, target }) : undefined;
-        if (emu?.ok) cost = emu.cost;
-        const proxy = emu?.ok && emu.proxy ? { proxyShape: emu.proxy.shape, stats: emu.proxy.stats, shared: emu.proxy.emuStats.shared, global: emu.proxy.emuStats.global } : {};
-        const emulator = emu?.ok ? { emulator: { checkedOn: emu.checkedOn, maxRelL2: emu.maxRelL2, ...proxy } } : {};
-        if (emu && !emu.ok) value = { status: emu.reason, message: emu.message, shape, metrics: { resources: c.resources } };
-        else {
-          costs.set(pointKey(p), cost);
-          value = cost.feasible
-            ? { status: 'ok', costUs: cost.timeUs, label: 'modeled', shape, metrics: { tflops: cost.tflops, bound: cost.bound, occupancy: cost.occupancy, terms: cost.terms, resources: c.resources, ...emulator } }
-            : { status: 'resources', message: cost.notes.join('; ') || `does not launch on ${device.name}`, shape, metrics: { occupancy: cost.occupancy, resources: c.resources } };
-        }
-      }
-      db.record(runId, { ...scope, config }, value);
+      const value = c.ok ? await measure(c, shape, (m) => models.set(pointKey(p), m)) : { status: c.reason, message: c.message, shape };
+      db.record(runId, { ...scope, config: configOf(space, p) }, value);
       if (value.status !== 'ok') failed++;
       return value.status === 'ok' ? { ok: true, cost: value.costUs } : { ok: false, reason: `${value.status}: ${value.message}` };
     };
@@ -227,17 +284,27 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
       known,
       parallel,
       signal: abort.signal,
-      onResult: (_p, _o, best) => bar?.increment({ best: best ? `${best.cost.toFixed(1)} µs (modeled)` : '-' }),
+      onResult: (_p, _o, best) => bar?.increment({ best: best ? `${best.cost.toFixed(1)} µs (${label})` : '-' }),
     });
-    // The best may come from an earlier run: its cost is modeled again from its compiled candidate.
-    const costOf = async (p: Point): Promise<ModeledCost | undefined> => {
+    // The best may come from an earlier run: its model is recomputed from its compiled candidate.
+    const modelOf = async (p: Point): Promise<ModeledCost | undefined> => {
       const c = await candidate(p);
-      if (!c.ok) return undefined;
-      const emu = backend === 'emulate' ? await measureWithEmulator(c, shape, { seed, device, target }) : undefined;
-      return emu?.ok ? emu.cost : modelCost({ device, target, work: estimateWork(c.ir, shape), resources: c.resources });
+      return c.ok && spec ? modelCost({ device: spec, target, work: estimateWork(c.ir, shape), resources: c.resources }) : undefined;
     };
-    const bestCost = result.best ? (costs.get(pointKey(result.best.point)) ?? (await costOf(result.best.point))) : undefined;
-    return { shape, bucket, ...(result.best ? { best: result.best } : {}), ...(bestCost ? { bestCost } : {}), evaluated: result.evaluated, reused: result.reused, failed, stopped: result.stopped };
+    const best = result.best;
+    const model = best ? (models.get(pointKey(best.point)) ?? (await modelOf(best.point))) : undefined;
+    const flops = best ? await flopsOf(best.point, shape) : undefined;
+    return {
+      shape,
+      bucket,
+      ...(best ? { best } : {}),
+      ...(model ? { model } : {}),
+      ...(best && flops !== undefined ? { tflops: flops / (best.cost * 1e-6) / 1e12 } : {}),
+      evaluated: result.evaluated,
+      reused: result.reused,
+      failed,
+      stopped: result.stopped,
+    };
   };
   let summaries: ShapeSummary[];
   try {
@@ -255,7 +322,7 @@ export async function tuneCommand(file: string, opts: TuneOptions, io: CliIO): P
     db.close();
   }
 
-  printSummary(io, space, summaries, dims, device.name);
+  printSummary(io, space, summaries, dims, deviceKey, label);
   if (interrupted.value) {
     io.err(`interrupted: every configuration evaluated so far is in ${dbPath}; run the same command again to resume`);
     return EXIT_ERRORS;
@@ -285,16 +352,17 @@ function knownOutcomes(db: ResultsDb, scope: ResultScope, space: TuneSpace): Map
   return out;
 }
 
-function printSummary(io: CliIO, space: TuneSpace, rows: readonly ShapeSummary[], dims: readonly string[], device: string): void {
-  const header = ['shape', 'bucket', 'best configuration', `time on ${device} (modeled)`, 'TFLOP/s', 'bound', 'occupancy', 'evaluated', 'failed'];
+function printSummary(io: CliIO, space: TuneSpace, rows: readonly ShapeSummary[], dims: readonly string[], device: string, label: 'measured' | 'modeled'): void {
+  // bound and occupancy are always the model's (for a measurement, its explanation of the number).
+  const header = ['shape', 'bucket', 'best configuration', `time on ${device} (${label})`, 'TFLOP/s', label === 'measured' ? 'bound (modeled)' : 'bound', 'occupancy', 'evaluated', 'failed'];
   const table = rows.map((r) => [
     formatShape(r.shape, dims),
     r.bucket,
     r.best ? space.dims.map((d) => `${d.name}=${r.best!.point[d.name]}`).join(',') : '(none succeeded)',
-    r.bestCost ? `${r.bestCost.timeUs.toFixed(1)} µs` : '-',
-    r.bestCost ? r.bestCost.tflops.toFixed(0) : '-',
-    r.bestCost?.bound ?? '-',
-    r.bestCost ? `${r.bestCost.occupancy.blocksPerSm} blocks/SM (${r.bestCost.occupancy.limitedBy})` : '-',
+    r.best ? `${r.best.cost.toFixed(1)} µs` : '-',
+    r.tflops !== undefined ? r.tflops.toFixed(0) : '-',
+    r.model?.bound ?? '-',
+    r.model ? `${r.model.occupancy.blocksPerSm} blocks/SM (${r.model.occupancy.limitedBy})` : '-',
     `${r.evaluated}${r.reused ? ` (+${r.reused} earlier)` : ''}`,
     String(r.failed),
   ]);

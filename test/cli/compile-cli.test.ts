@@ -197,7 +197,7 @@ describe('tilekit run --backend emulate', () => {
     expect(bad.err).toContain("--target: unknown target 'sm_70': expected one of sm_80, sm_90a, gfx942, gfx90a");
     const interp = await cli('run', path('scale.tile'), '--target', 'sm_80', '--args', path('scale-args.json'), '--out', path('x.json'));
     expect(interp.code).toBe(2);
-    expect(interp.err).toContain('--target applies to --backend emulate and hip-cpu only');
+    expect(interp.err).toContain('--target applies to --backend emulate, hip-cpu and gpu, not to');
     const amd = await cli('run', path('scale.tile'), '--backend', 'emulate', '--target', 'gfx942', '--args', path('scale-args.json'), '--out', path('x.json'));
     expect(amd.code).toBe(2);
     expect(amd.err).toContain('--target gfx942 does not fit --backend emulate');

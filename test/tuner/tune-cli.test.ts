@@ -119,7 +119,6 @@ describe('tune and results: usage errors exit 2 with what was expected', () => {
   const run = (...extra: string[]) => cli('tune', gemm, '--target', 'sm_90a', '--device', 'h100', '--shapes', 'M=64,N=64,K=64', ...extra);
 
   it.each([
-    [['--backend', 'gpu'], '--backend gpu is not available yet: it needs the native GPU addon'],
     [['--backend', 'cuda'], "unknown backend 'cuda'"],
     [['--strategy', 'annealing'], "unknown strategy 'annealing'"],
     [['--budget', '10m'], "--budget: expected a number of evaluations (e.g. 200) or seconds (e.g. 90s), got '10m'"],
@@ -132,6 +131,24 @@ describe('tune and results: usage errors exit 2 with what was expected', () => {
     const r = await run(...(extra as string[]));
     expect(r.code).toBe(2);
     expect(r.err).toContain(message);
+  });
+
+  it('--backend gpu on a machine with no GPU driver exits 1 naming what it looked for', async () => {
+    const saved = process.env.TILEKIT_CUDA_LIBRARY;
+    const savedHip = process.env.TILEKIT_HIP_LIBRARY;
+    process.env.TILEKIT_CUDA_LIBRARY = '/nonexistent/tilekit-test/libcuda.so.1';
+    process.env.TILEKIT_HIP_LIBRARY = '/nonexistent/tilekit-test/libamdhip64.so';
+    try {
+      const r = await run('--backend', 'gpu', '--db', freshDb());
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('error: --backend gpu: no GPU driver found: looked for');
+      expect(r.err).toContain('/nonexistent/tilekit-test/libcuda.so.1');
+    } finally {
+      if (saved === undefined) delete process.env.TILEKIT_CUDA_LIBRARY;
+      else process.env.TILEKIT_CUDA_LIBRARY = saved;
+      if (savedHip === undefined) delete process.env.TILEKIT_HIP_LIBRARY;
+      else process.env.TILEKIT_HIP_LIBRARY = savedHip;
+    }
   });
 
   it('a target several devices run needs --device; bad shapes are all reported', async () => {

@@ -13,13 +13,15 @@
  * appends one JSON line (kernel, grid, block, shared bytes, each parameter's bytes in hex) to the
  * file named by $FAKE_CUDA_LAUNCH_LOG. $FAKE_CUDA_STATE names a file rewritten with the counts of
  * live allocations, modules, streams, events and context retains after every change, so tests can
- * check that dispose() really releases.
+ * check that dispose() really releases. $FAKE_CUDA_ON_LAUNCH=hang makes every launch block forever,
+ * =abort makes it abort the process: what a hung or crashing kernel looks like to the tuner.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef int CUresult;
 typedef unsigned long long CUdeviceptr;
@@ -307,6 +309,10 @@ CUresult cuLaunchKernel(void* fn, unsigned gx, unsigned gy, unsigned gz, unsigne
   if ((int)shared > f->max_dynamic_shared) return INVALID_VALUE;
   if (f->nparams > 0 && !params) return INVALID_VALUE;
   launches++; report();
+  /* Test hooks for the tuner's launch isolation: a kernel that never finishes, or one that kills its process. */
+  const char* on_launch = getenv("FAKE_CUDA_ON_LAUNCH");
+  if (on_launch && strcmp(on_launch, "hang") == 0) for (;;) pause();
+  if (on_launch && strcmp(on_launch, "abort") == 0) abort();
   const char* path = getenv("FAKE_CUDA_LAUNCH_LOG");
   if (!path || !*path) return OK;
   FILE* out = fopen(path, "a");
