@@ -12,7 +12,7 @@ import type { ResultsOptions as ResultsFlags } from '../tuner/results-command.js
 import type { TuneOptions as TuneFlags } from '../tuner/tune-command.js';
 
 // Listed here, not imported: the CLI loads each command's module only when it runs.
-const SELFTEST_BACKENDS: readonly SelftestBackend[] = ['interpret', 'emulate', 'hip-cpu'];
+const SELFTEST_BACKENDS: readonly SelftestBackend[] = ['interpret', 'emulate', 'hip-cpu', 'gpu'];
 
 export { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, processIO, type CliIO } from '../dsl/cli-io.js';
 
@@ -212,7 +212,7 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     .description('run the shipped kernels at ragged shapes against their float64 references')
     .option('--seed <n>', 'seed of the random inputs', wholeNumber, 20261129)
     .option('-k, --kernel <name>', 'only this kernel (repeatable)', collect, [])
-    .option('-b, --backend <name>', 'only this backend: interpret, emulate or hip-cpu (repeatable)', (v: string, prev: SelftestBackend[]) => {
+    .option('-b, --backend <name>', 'only this backend: interpret, emulate, hip-cpu or gpu (repeatable; gpu runs by default where a GPU is attached)', (v: string, prev: SelftestBackend[]) => {
       const b = SELFTEST_BACKENDS.find((x) => x === v);
       if (!b) throw new InvalidArgumentError(`expected one of ${SELFTEST_BACKENDS.join(', ')}`);
       return [...prev, b];

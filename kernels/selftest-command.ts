@@ -5,7 +5,8 @@
  * ladder the case reached: L1 the interpreter matches the reference; L3 the PTX the NVIDIA backend
  * emits assembles with ptxas (L2) and, run in the PTX emulator, matches with the sanitizer clean;
  * L3 for `hip-cpu`: the HIP the AMD backend emits compiles for gfx942 with clang-19 (L2) and, built
- * for the host and run by the CPU harness, matches.
+ * for the host and run by the CPU harness, matches. L4 for `gpu`: compiled for the attached device
+ * and run on it through the native addon, it matches (run only where a GPU driver and device are).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,6 +24,10 @@ import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, reportDiagnostics, type CliIO } from 
 import { SourceText } from '../dsl/source.js';
 import { relL2 } from '../runtime/compare.js';
 import { selftestCases } from './selftest.js';
+import { isAmdTarget } from '../compiler/compile-command.js';
+import { runOnGpu, targetForDevice } from '../runtime/gpu-backend.js';
+import type { Device } from '../runtime/gpu/device.js';
+import { GpuError } from '../runtime/gpu/errors.js';
 
 /** The folder holding the shipped `.tile` files, from the source tree or from dist/. */
 export function shippedKernelsDir(): string {
@@ -43,13 +48,15 @@ export interface SelftestOptions {
   backends?: readonly Backend[];
 }
 
-export const SELFTEST_BACKENDS = ['interpret', 'emulate', 'hip-cpu'] as const;
+export const SELFTEST_BACKENDS = ['interpret', 'emulate', 'hip-cpu', 'gpu'] as const;
 export type Backend = (typeof SELFTEST_BACKENDS)[number];
 
 /** What this machine has: ptxas for L2 of the PTX path; clang-19 (device) and clang++-19 (harness) for the AMD path. */
 interface Tools {
   readonly ptxas: boolean;
   readonly clang: boolean;
+  /** The attached device, when the gpu backend runs. */
+  readonly gpu?: Device;
 }
 
 /** The first line of an error's message. */
@@ -86,6 +93,19 @@ async function runCase(
     } else note = 'ptxas not found: L2 not checked';
     findings = runOnEmulator(r.compiled, ir, args).findings.length;
     if (findings > 0) note = `${findings} sanitizer finding(s): run it with \`tilekit run --backend emulate\``;
+  } else if (backend === 'gpu') {
+    const device = tools.gpu!;
+    const target = targetForDevice(device.info)!;
+    const r = isAmdTarget(target) ? compileHip(ir, target, { source: src }) : compilePtx(ir, target, src);
+    if (!r.compiled) return failed(`does not compile for ${target}: ${r.diagnostics.map((d) => `${d.code} ${d.message}`).join('; ')}`);
+    rung = 'L4';
+    note = `${device.info.name}, ${target}`;
+    try {
+      const image = 'source' in r.compiled ? (await buildCodeObject(r.compiled.source, { arch: r.compiled.target })).codeObject : undefined;
+      runOnGpu(device, r.compiled, ir, args, image);
+    } catch (e) {
+      return failed(`the GPU run failed: ${firstLine(e)}`, 'L2');
+    }
   } else {
     const r = compileHip(ir, 'gfx942', { source: src });
     if (!r.compiled) return failed(`does not compile: ${r.diagnostics.map((d) => `${d.code} ${d.message}`).join('; ')}`);
@@ -120,6 +140,45 @@ export async function selftestCommand(opts: SelftestOptions, io: CliIO): Promise
   if (!tools.ptxas) notes.push('ptxas not found: PTX is emulated without assembling it');
   // The AMD path needs clang-19 for both the device compile and the host harness: no silent L3 without it.
   let backends: Backend[] = opts.backends?.length ? [...opts.backends] : [...SELFTEST_BACKENDS];
+  // The gpu backend runs where a driver and a device Tilekit generates code for are; asked for explicitly, their absence is an error.
+  let gpu: Device | undefined;
+  if (backends.includes('gpu')) {
+    const found = await openSelftestGpu();
+    if ('device' in found) gpu = found.device;
+    else if (opts.backends?.includes('gpu')) {
+      io.err(`error: --backend gpu: ${found.why}`);
+      return EXIT_ERRORS;
+    } else {
+      backends = backends.filter((b) => b !== 'gpu');
+      notes.push(`gpu not run: ${found.why.split(':')[0]}`);
+    }
+  }
+  try {
+    return await runSelftest(opts, io, cases, backends, { ...tools, ...(gpu ? { gpu } : {}) }, notes);
+  } finally {
+    gpu?.dispose();
+  }
+}
+
+/** GPU 0, if there is a driver and it is a device Tilekit generates code for. */
+async function openSelftestGpu(): Promise<{ device: Device } | { why: string }> {
+  const { Device: GpuDevice } = await import('../runtime/gpu/device.js');
+  let device: Device;
+  try {
+    device = GpuDevice.open(0);
+  } catch (e) {
+    if (e instanceof GpuError) return { why: e.message };
+    throw e;
+  }
+  if (targetForDevice(device.info) === undefined) {
+    device.dispose();
+    return { why: `${device.info.name} (${device.info.arch}) is not a device Tilekit generates code for` };
+  }
+  return { device };
+}
+
+async function runSelftest(opts: SelftestOptions, io: CliIO, cases: ReturnType<typeof selftestCases>, backendsIn: readonly Backend[], tools: Tools, notes: string[]): Promise<number> {
+  let backends = [...backendsIn];
   if (!tools.clang) {
     const why = 'clang-19 not found (apt-get install clang-19 lld-19): the AMD backend (hip-cpu) is not checked';
     if (opts.backends?.includes('hip-cpu')) {
@@ -161,7 +220,7 @@ export async function selftestCommand(opts: SelftestOptions, io: CliIO): Promise
   }
   io.out(
     `${runs - failed} passed, ${failed} failed (default configuration of each kernel; emulate: PTX for sm_80 in the PTX emulator, sanitizer on; ` +
-      `hip-cpu: HIP for gfx942, compiled by clang-19, run on CPU threads)`,
+      `hip-cpu: HIP for gfx942, compiled by clang-19, run on CPU threads; gpu: compiled for the attached device and run there)`,
   );
   return failed === 0 ? EXIT_OK : EXIT_ERRORS;
 }

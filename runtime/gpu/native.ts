@@ -96,8 +96,14 @@ export interface NativeAddon {
 const ADDON_FILE = join('build', 'Release', 'tilekit_native.node');
 export const REBUILD_HINT = 'run `npm rebuild` (or `npm run install`, which runs node-gyp rebuild) in the package folder';
 
-/** Where the addon is looked for: build/Release under the package root, from source (runtime/gpu/) or from dist/. */
+/**
+ * Where the addon is looked for: `TILEKIT_NATIVE_ADDON` when set (taken as given: a bundled CLI
+ * carries the addon beside it, test/gpu/), else build/Release under the package root, from source
+ * (runtime/gpu/) or from dist/.
+ */
 export function addonCandidates(): string[] {
+  const given = process.env.TILEKIT_NATIVE_ADDON;
+  if (given) return [given];
   const here = dirname(fileURLToPath(import.meta.url));
   return [join(here, '..', '..', ADDON_FILE), join(here, '..', '..', '..', ADDON_FILE)];
 }

@@ -261,6 +261,25 @@ describe('tilekit selftest', () => {
     expect((await cli('selftest', '--backend', 'cuda')).code).toBe(2);
   });
 
+  it('without a GPU driver: gpu is left out with a note by default, and asking for it exits 1', async () => {
+    const saved = { cuda: process.env.TILEKIT_CUDA_LIBRARY, hip: process.env.TILEKIT_HIP_LIBRARY };
+    process.env.TILEKIT_CUDA_LIBRARY = '/nonexistent/tilekit-test/libcuda.so.1';
+    process.env.TILEKIT_HIP_LIBRARY = '/nonexistent/tilekit-test/libamdhip64.so';
+    try {
+      const r = await cli('selftest', '--kernel', 'mlp_down', '--backend', 'interpret', '--backend', 'gpu');
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('error: --backend gpu: no GPU driver found');
+      const d = await cli('selftest', '--kernel', 'mlp_down', '--seed', '3');
+      expect(d.out).toContain('(gpu not run: no GPU driver found');
+      expect(d.out).not.toMatch(/ gpu +[\d.]/);
+    } finally {
+      for (const [k, v] of [['TILEKIT_CUDA_LIBRARY', saved.cuda], ['TILEKIT_HIP_LIBRARY', saved.hip]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   it('rejects an unknown kernel and a malformed seed with exit 2', async () => {
     expect((await cli('selftest', '--kernel', 'nope')).code).toBe(2);
     const bad = await cli('selftest', '--seed', 'x');

@@ -28,6 +28,18 @@ describe('the native addon', () => {
     expect(typeof addon.NativeDevice).toBe('function');
   });
 
+  it('TILEKIT_NATIVE_ADDON names the addon to load instead (a bundled CLI carries its own)', () => {
+    const saved = process.env.TILEKIT_NATIVE_ADDON;
+    process.env.TILEKIT_NATIVE_ADDON = '/nonexistent/bundle/tilekit_native.node';
+    try {
+      expect(addonCandidates()).toEqual(['/nonexistent/bundle/tilekit_native.node']);
+      expect(() => requireAddon(addonCandidates())).toThrow('the native addon is not built (looked for /nonexistent/bundle/tilekit_native.node)');
+    } finally {
+      if (saved === undefined) delete process.env.TILEKIT_NATIVE_ADDON;
+      else process.env.TILEKIT_NATIVE_ADDON = saved;
+    }
+  });
+
   it('says how to build it when it is missing, and when the file does not load', () => {
     expect(() => requireAddon(['/nonexistent/build/Release/tilekit_native.node'])).toThrow(NativeAddonError);
     expect(() => requireAddon(['/nonexistent/build/Release/tilekit_native.node'])).toThrow(

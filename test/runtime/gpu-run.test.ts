@@ -103,6 +103,14 @@ describe('tilekit run --backend gpu (fake CUDA driver: marshalling only, no kern
     expect(amd.err).toContain('Tilekit fake CUDA device (sm_90) cannot run gfx942 code (it runs sm_90a)');
   });
 
+  it('selftest --backend gpu on the fake driver fails every case: nothing ran, and no pass is claimed', async () => {
+    const r = await cli('selftest', '--kernel', 'mlp_down', '--backend', 'gpu');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/mlp_down .* gpu +(NaN|Infinity) .* FAIL/);
+    expect(r.out).toContain('Tilekit fake CUDA device, sm_90a');
+    expect(r.out).toContain('0 passed, 2 failed');
+  });
+
   it('maps devices to targets', () => {
     const info = (api: 'cuda' | 'hip', arch: string): DeviceInfo => ({ api, arch }) as DeviceInfo;
     expect(targetForDevice(info('cuda', 'sm_90'))).toBe('sm_90a');
