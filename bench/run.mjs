@@ -293,7 +293,9 @@ thread).
 ## Not measured yet
 
 Every GPU number arrives with the GPU checks; the tuner's modeled times stand in for none of them.
-\`test/gpu/\` holds the prepared GPU check script; no GPU has been available.
+\`test/gpu/\` holds the prepared GPU checks — \`check.py\` (the kernels against PyTorch, timed against
+the vendor libraries) and \`run-node-check.sh\` (the GPU runtime, \`tilekit run --backend gpu\` and
+\`selftest --backend gpu\`, GEMM 4096³ against \`torch.matmul\`); no GPU has been available to run them.
 `;
 writeFileSync(join(root, 'docs/benchmarks.md'), out);
 process.stdout.write(out);

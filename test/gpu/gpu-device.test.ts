@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPtxas, assemble } from '../../compiler/toolchain/ptxas.js';
 import { Buffer, Device, GpuDriverError, Module, arg, time } from '../../runtime/gpu/index.js';
+import { elementwisePtx } from '../support/ptx-fixtures.js';
 import { makeRng } from '../support/random.js';
 
 function realDevicePresent(): boolean {
@@ -28,39 +29,8 @@ if (!present) {
   console.warn('!!! SKIPPING real-GPU tests (test/gpu/gpu-device.test.ts): no CUDA GPU here; TILEKIT_REQUIRE_GPU=1 makes this a failure');
 }
 
-const SAXPY = `
-.version 7.0
-.target sm_80
-.address_size 64
-.visible .entry saxpy(.param .u64 x, .param .u64 y, .param .f32 a, .param .u32 n)
-{
-  .reg .pred %p<2>;
-  .reg .b32 %r<6>;
-  .reg .f32 %f<5>;
-  .reg .b64 %rd<8>;
-  ld.param.u64 %rd1, [x];
-  ld.param.u64 %rd2, [y];
-  ld.param.f32 %f1, [a];
-  ld.param.u32 %r1, [n];
-  mov.u32 %r2, %ctaid.x;
-  mov.u32 %r3, %ntid.x;
-  mov.u32 %r4, %tid.x;
-  mad.lo.s32 %r5, %r2, %r3, %r4;
-  setp.ge.u32 %p1, %r5, %r1;
-  @%p1 bra DONE;
-  cvta.to.global.u64 %rd3, %rd1;
-  cvta.to.global.u64 %rd4, %rd2;
-  mul.wide.u32 %rd5, %r5, 4;
-  add.s64 %rd6, %rd3, %rd5;
-  add.s64 %rd7, %rd4, %rd5;
-  ld.global.f32 %f2, [%rd6];
-  ld.global.f32 %f3, [%rd7];
-  fma.rn.f32 %f4, %f1, %f2, %f3;
-  st.global.f32 [%rd7], %f4;
-DONE:
-  ret;
-}
-
+// saxpy: y[i] = x[i]·a + y[i] for i < n (test/support/ptx-fixtures.ts), and in the same module:
+const SAXPY = `${elementwisePtx('saxpy', 'fma')}
 // Each thread writes its index at the top end of the dynamic shared memory and reads it back,
 // so a launch with less shared memory than asked for would fault or read garbage.
 .extern .shared .align 16 .b8 smem[];

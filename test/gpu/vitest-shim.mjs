@@ -6,7 +6,10 @@ import { after, before, describe as nodeDescribe, it as nodeIt } from 'node:test
 
 export const beforeAll = before;
 export const afterAll = after;
-export const it = nodeIt;
+export function it(name, fn) {
+  return nodeIt(name, fn);
+}
+it.skipIf = (skip) => (name, fn) => nodeIt(name, { skip }, fn);
 
 export function describe(name, fn) {
   return nodeDescribe(name, fn);

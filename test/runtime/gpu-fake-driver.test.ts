@@ -4,15 +4,14 @@
  * runs no kernel and its times mean nothing: nothing here is a GPU result.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Buffer, Device, GpuDisposedError, GpuDriverError, GpuUsageError, Module, Stream, arg, time } from '../../runtime/gpu/index.js';
 import { devicesCommand } from '../../runtime/gpu/devices-command.js';
 import { addonCandidates } from '../../runtime/gpu/native.js';
 import type { CliIO } from '../../dsl/cli-io.js';
-import { buildFakeCuda, readFakeState, readLaunches } from '../support/fake-cuda.js';
+import { readFakeState, readLaunches, useFakeCuda } from '../support/fake-cuda.js';
 import { makeRng } from '../support/random.js';
 import { buildShipped } from '../support/build.js';
 import { compilePtx } from '../../compiler/ptx/compile-ptx.js';
@@ -33,27 +32,7 @@ const PTX = `
 .visible .entry big_shared(.param .u64 out) { ret; }
 `;
 
-let dir: string;
-let launchLog: string;
-let stateFile: string;
-const saved = { ...process.env };
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tilekit-gpu-fake-'));
-  launchLog = join(dir, 'launches.jsonl');
-  stateFile = join(dir, 'state.json');
-  process.env.TILEKIT_CUDA_LIBRARY = buildFakeCuda();
-  process.env.TILEKIT_HIP_LIBRARY = '/nonexistent/libamdhip64.so';
-  process.env.FAKE_CUDA_LAUNCH_LOG = launchLog;
-  process.env.FAKE_CUDA_STATE = stateFile;
-});
-afterAll(() => {
-  for (const k of ['TILEKIT_CUDA_LIBRARY', 'TILEKIT_HIP_LIBRARY', 'FAKE_CUDA_LAUNCH_LOG', 'FAKE_CUDA_STATE']) {
-    if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
+const fake = useFakeCuda();
 
 let open: Device[] = [];
 function device(): Device {
@@ -186,9 +165,9 @@ describe('modules and kernels (fake driver)', () => {
     const buf = Buffer.alloc(d, 256);
     const other = Buffer.alloc(d, 8);
     const k = Module.fromPtx(d, PTX).kernel('scale');
-    rmSync(launchLog, { force: true });
+    rmSync(fake.launchLog, { force: true });
     k.launch({ grid: [3, 2, 1], block: [128, 1, 1], sharedBytes: 1024, args: [buf, arg.u32(0xdeadbeef), arg.f32(-1.5), arg.pointer(other.devicePointer + 4n), arg.f64(0.1)] });
-    const [launch, ...more] = readLaunches(launchLog);
+    const [launch, ...more] = readLaunches(fake.launchLog);
     expect(more).toEqual([]);
     const hex64 = (v: bigint): string => {
       const b = new Uint8Array(8);
@@ -216,7 +195,7 @@ describe('modules and kernels (fake driver)', () => {
     expect(k.info().maxDynamicSharedBytes).toBe(48 * 1024);
     k.launch({ ...launch, raiseSharedLimit: true });
     expect(k.info().maxDynamicSharedBytes).toBe(100 * 1024);
-    expect(readLaunches(launchLog).at(-1)).toMatchObject({ kernel: 'big_shared', sharedBytes: 100 * 1024 });
+    expect(readLaunches(fake.launchLog).at(-1)).toMatchObject({ kernel: 'big_shared', sharedBytes: 100 * 1024 });
     // beyond the opt-in maximum the raise itself fails, naming the attribute
     expect(() => k.setMaxDynamicSharedBytes(300 * 1024)).toThrow(/cuFuncSetAttribute\(big_shared, MAX_DYNAMIC_SHARED_SIZE_BYTES=307200\): CUDA_ERROR_INVALID_VALUE/);
   });
@@ -245,9 +224,9 @@ describe('modules and kernels (fake driver)', () => {
           return p.dtype === 'f32' ? arg.f32(1) : p.dtype === 'i64' ? arg.i64(1) : arg.i32(1);
       }
     });
-    rmSync(launchLog, { force: true });
+    rmSync(fake.launchLog, { force: true });
     k.launch({ grid: [8, 4, 1], block: [c.threads, 1, 1], sharedBytes: c.dynamicSmem, raiseSharedLimit: true, args });
-    const [launch] = readLaunches(launchLog);
+    const [launch] = readLaunches(fake.launchLog);
     expect(launch!.kernel).toBe(c.entry);
     expect(launch!.sharedBytes).toBe(c.dynamicSmem);
     expect(launch!.params).toHaveLength(c.params.length);
@@ -296,7 +275,7 @@ describe('timing (fake driver: host-clock events, the numbers mean nothing)', ()
     expect(flushed.flushedL2).toBe(true);
     expect(flushed.samples).toHaveLength(3);
     // the flush buffer and both events are freed afterwards
-    expect(readFakeState(stateFile)).toMatchObject({ events: 0 });
+    expect(readFakeState(fake.stateFile)).toMatchObject({ events: 0 });
   });
 });
 
@@ -323,12 +302,12 @@ describe('lifetimes (fake driver)', () => {
   it('disposing a device frees what it still owns and releases its context', () => {
     const before = Device.open(0); // the state file exists after the first retain
     before.dispose();
-    const base = readFakeState(stateFile);
+    const base = readFakeState(fake.stateFile);
     const d = Device.open(0);
     const b = Buffer.alloc(d, 1024);
     Module.fromPtx(d, PTX);
     Stream.create(d);
-    expect(readFakeState(stateFile)).toMatchObject({
+    expect(readFakeState(fake.stateFile)).toMatchObject({
       allocations: base.allocations + 1,
       modules: base.modules + 1,
       streams: base.streams + 1,
@@ -336,7 +315,7 @@ describe('lifetimes (fake driver)', () => {
     });
     d.dispose();
     d.dispose();
-    expect(readFakeState(stateFile)).toMatchObject({ allocations: base.allocations, modules: base.modules, streams: base.streams, retains: base.retains });
+    expect(readFakeState(fake.stateFile)).toMatchObject({ allocations: base.allocations, modules: base.modules, streams: base.streams, retains: base.retains });
     expect(() => b.download()).toThrow(GpuDisposedError);
     expect(() => Buffer.alloc(d, 4)).toThrow(/the Device was disposed/);
     expect(() => d.synchronize()).toThrow(GpuDisposedError);
@@ -360,7 +339,7 @@ describe('lifetimes (fake driver)', () => {
         for (let i = 0; i < 5; i++) { gc(); await new Promise((r) => setImmediate(r)); }
         console.log(JSON.stringify({ before, after: state() }));
       })();`;
-    const childState = join(dir, 'gc-state.json');
+    const childState = join(fake.dir, 'gc-state.json');
     const addon = addonCandidates().find((p) => existsSync(p))!;
     const out = execFileSync(process.execPath, ['--expose-gc', '-e', script, addon], { env: { ...process.env, FAKE_CUDA_STATE: childState }, encoding: 'utf8' });
     const { before, after } = JSON.parse(out) as { before: Record<string, number>; after: Record<string, number> };

@@ -5,38 +5,20 @@
  * every ABI parameter's bytes — and that outputs are read back (still the NaN they were poisoned
  * with, since nothing ran). gpu-run-no-driver.test.ts covers a machine with no driver.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gridOf } from '../../compiler/interpreter.js';
 import { compilePtx } from '../../compiler/ptx/compile-ptx.js';
 import { targetForDevice } from '../../runtime/gpu-backend.js';
 import type { DeviceInfo } from '../../runtime/gpu/index.js';
-import { buildFakeCuda, readLaunches } from '../support/fake-cuda.js';
+import { readLaunches, useFakeCuda } from '../support/fake-cuda.js';
 import { buildShipped, kernelPath } from '../support/build.js';
 import { cli } from '../support/cli.js';
 import { makeRng, randomTensor } from '../support/random.js';
 
 const SEED = 20261129;
-const saved = { ...process.env };
-let dir: string;
-let launchLog: string;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tilekit-gpu-run-'));
-  launchLog = join(dir, 'launches.jsonl');
-  process.env.TILEKIT_CUDA_LIBRARY = buildFakeCuda();
-  process.env.TILEKIT_HIP_LIBRARY = '/nonexistent/libamdhip64.so';
-  process.env.FAKE_CUDA_LAUNCH_LOG = launchLog;
-});
-afterAll(() => {
-  for (const k of ['TILEKIT_CUDA_LIBRARY', 'TILEKIT_HIP_LIBRARY', 'FAKE_CUDA_LAUNCH_LOG']) {
-    if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
+const fake = useFakeCuda();
 
 /** Little-endian hex of a u32 / u64, as the fake logs parameter bytes. */
 const hex = (v: number, bytes: number): string => {
@@ -47,7 +29,7 @@ const hex = (v: number, bytes: number): string => {
 
 function gemmArgs(M: number, N: number, K: number): string {
   const rng = makeRng(SEED);
-  const path = join(dir, `args-${M}-${N}-${K}.json`);
+  const path = join(fake.dir, `args-${M}-${N}-${K}.json`);
   writeFileSync(
     path,
     JSON.stringify({
@@ -64,12 +46,12 @@ function gemmArgs(M: number, N: number, K: number): string {
 describe('tilekit run --backend gpu (fake CUDA driver: marshalling only, no kernel runs)', () => {
   it('launches the compiled PTX with the grid, block, shared memory and ABI parameters the compiler and interpreter define', async () => {
     const [M, N, K] = [77, 130, 45];
-    const out = join(dir, 'out.json');
-    const before = readLaunches(launchLog).length;
+    const out = join(fake.dir, 'out.json');
+    const before = readLaunches(fake.launchLog).length;
     const r = await cli('run', kernelPath('gemm.tile'), '--backend', 'gpu', '--config', 'BM=64,BN=128', '--args', gemmArgs(M, N, K), '--out', out);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^gemm \[.*\]: grid \[2, 2\] ran on gpu \(sm_90a\)/);
-    const launches = readLaunches(launchLog).slice(before);
+    const launches = readLaunches(fake.launchLog).slice(before);
     expect(launches).toHaveLength(1);
     const ir = buildShipped('gemm.tile', 'gemm', { BM: 64, BN: 128 });
     const compiled = compilePtx(ir, 'sm_90a').compiled!;
@@ -93,12 +75,12 @@ describe('tilekit run --backend gpu (fake CUDA driver: marshalling only, no kern
   });
 
   it('raises the dynamic shared memory limit above 48 KB; sm_80 code runs on the sm_90a device; AMD code does not', async () => {
-    const before = readLaunches(launchLog).length;
-    const big = await cli('run', kernelPath('gemm.tile'), '--backend', 'gpu', '--config', 'BM=128,BN=256,STAGES=4', '--target', 'sm_80', '--args', gemmArgs(64, 64, 64), '--out', join(dir, 'o2.json'));
+    const before = readLaunches(fake.launchLog).length;
+    const big = await cli('run', kernelPath('gemm.tile'), '--backend', 'gpu', '--config', 'BM=128,BN=256,STAGES=4', '--target', 'sm_80', '--args', gemmArgs(64, 64, 64), '--out', join(fake.dir, 'o2.json'));
     expect(big.code, big.err).toBe(0);
     expect(big.out).toContain('ran on gpu (sm_80)');
-    expect(readLaunches(launchLog).slice(before)[0]!.sharedBytes).toBeGreaterThan(48 * 1024);
-    const amd = await cli('run', kernelPath('gemm.tile'), '--backend', 'gpu', '--target', 'gfx942', '--args', gemmArgs(16, 16, 16), '--out', join(dir, 'o3.json'));
+    expect(readLaunches(fake.launchLog).slice(before)[0]!.sharedBytes).toBeGreaterThan(48 * 1024);
+    const amd = await cli('run', kernelPath('gemm.tile'), '--backend', 'gpu', '--target', 'gfx942', '--args', gemmArgs(16, 16, 16), '--out', join(fake.dir, 'o3.json'));
     expect(amd.code).toBe(1);
     expect(amd.err).toContain('Tilekit fake CUDA device (sm_90) cannot run gfx942 code (it runs sm_90a)');
   });

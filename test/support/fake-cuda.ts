@@ -5,10 +5,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 
 const SOURCE = fileURLToPath(new URL('./fake-cuda/fake_cuda.c', import.meta.url));
 
@@ -55,4 +56,41 @@ export function readLaunches(path: string): FakeLaunch[] {
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as FakeLaunch);
+}
+
+/** The files a test file's fake driver writes: its launch log and its live-count state. */
+export interface FakeCudaFiles {
+  readonly dir: string;
+  readonly launchLog: string;
+  readonly stateFile: string;
+}
+
+const FAKE_ENV = ['TILEKIT_CUDA_LIBRARY', 'TILEKIT_HIP_LIBRARY', 'FAKE_CUDA_LAUNCH_LOG', 'FAKE_CUDA_STATE', 'FAKE_CUDA_ON_LAUNCH'] as const;
+
+/**
+ * Points this test file's GPU runtime at the fake driver (no HIP) for all its tests, with a fresh
+ * launch log and state file, and restores the environment afterwards. Call at the top level of a
+ * test file; read the paths inside tests (they are set in beforeAll).
+ */
+export function useFakeCuda(): FakeCudaFiles {
+  const files = { dir: '', launchLog: '', stateFile: '' };
+  const saved: Partial<Record<(typeof FAKE_ENV)[number], string>> = {};
+  beforeAll(() => {
+    for (const k of FAKE_ENV) if (process.env[k] !== undefined) saved[k] = process.env[k];
+    files.dir = mkdtempSync(join(tmpdir(), 'tilekit-gpu-fake-'));
+    files.launchLog = join(files.dir, 'launches.jsonl');
+    files.stateFile = join(files.dir, 'state.json');
+    process.env.TILEKIT_CUDA_LIBRARY = buildFakeCuda();
+    process.env.TILEKIT_HIP_LIBRARY = '/nonexistent/libamdhip64.so';
+    process.env.FAKE_CUDA_LAUNCH_LOG = files.launchLog;
+    process.env.FAKE_CUDA_STATE = files.stateFile;
+  });
+  afterAll(() => {
+    for (const k of FAKE_ENV) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+    rmSync(files.dir, { recursive: true, force: true });
+  });
+  return files;
 }

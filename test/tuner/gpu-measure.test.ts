@@ -6,10 +6,9 @@
  * `crash` of that candidate alone. `tilekit tune --backend gpu` records every candidate, keyed by the
  * attached device, and never a time it did not measure.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { gridOf } from '../../compiler/interpreter.js';
 import { findPtxas } from '../../compiler/toolchain/ptxas.js';
 import { SourceText } from '../../dsl/source.js';
@@ -17,7 +16,7 @@ import { type Candidate, compileCandidate } from '../../tuner/compile-candidate.
 import { checkOnGpu, detectGpu, measureOnGpu, specNameOf, timeOnGpu } from '../../tuner/gpu-measure.js';
 import { ResultsDb } from '../../tuner/results-db.js';
 import { tuneSpace } from '../../tuner/space.js';
-import { buildFakeCuda, readLaunches } from '../support/fake-cuda.js';
+import { readLaunches, useFakeCuda } from '../support/fake-cuda.js';
 import { kernelPath } from '../support/build.js';
 import { cli } from '../support/cli.js';
 import { requireTool } from '../support/toolchains.js';
@@ -25,26 +24,9 @@ import { requireTool } from '../support/toolchains.js';
 const hasPtxas = requireTool('ptxas', findPtxas());
 const gemm = kernelPath('gemm.tile');
 const BIG = { M: 4096, N: 4096, K: 4096 };
-const saved = { ...process.env };
-let dir: string;
-let launchLog: string;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tilekit-gpu-measure-'));
-  launchLog = join(dir, 'launches.jsonl');
-  process.env.TILEKIT_CUDA_LIBRARY = buildFakeCuda();
-  process.env.TILEKIT_HIP_LIBRARY = '/nonexistent/libamdhip64.so';
-  process.env.FAKE_CUDA_LAUNCH_LOG = launchLog;
-});
+const fake = useFakeCuda();
 afterEach(() => {
   delete process.env.FAKE_CUDA_ON_LAUNCH;
-});
-afterAll(() => {
-  for (const k of ['TILEKIT_CUDA_LIBRARY', 'TILEKIT_HIP_LIBRARY', 'FAKE_CUDA_LAUNCH_LOG', 'FAKE_CUDA_ON_LAUNCH']) {
-    if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function gemmCandidate(): Promise<Extract<Candidate, { ok: true }>> {
@@ -79,21 +61,21 @@ describe.skipIf(!hasPtxas)('the gpu backend on the fake driver', () => {
     expect(r).toMatchObject({ ok: false, reason: 'mismatch' });
     if (!r.ok) expect(r.message).toMatch(/output 'c' differs from the interpreter at M=37,K=45,N=51, seed 3: relL2 (?:NaN|Infinity) > 0\.003 \(f16\), 1887 of 1887 elements NaN \(never written\?\)/);
     // measureOnGpu never times a candidate that failed its check.
-    const before = readLaunches(launchLog).length;
+    const before = readLaunches(fake.launchLog).length;
     const m = await measureOnGpu(await gemmCandidate(), BIG, opts);
     expect(m).toMatchObject({ ok: false, reason: 'mismatch' });
-    expect(readLaunches(launchLog).slice(before).every((l) => l.grid[0] === 1)).toBe(true); // only the small check launch
+    expect(readLaunches(fake.launchLog).slice(before).every((l) => l.grid[0] === 1)).toBe(true); // only the small check launch
   }, 60_000);
 
   it('times at the real shape: its grid and ABI values reach the driver; samples come from device events', async () => {
     const c = await gemmCandidate();
-    const before = readLaunches(launchLog).length;
+    const before = readLaunches(fake.launchLog).length;
     const t = await timeOnGpu(c, BIG, opts);
     if (!t.ok) throw new Error(t.message);
     expect(t.timing.samples).toHaveLength(5);
     expect(t.timing.flushedL2).toBe(true);
     expect(Number.isFinite(t.timeUs)).toBe(true);
-    const launches = readLaunches(launchLog).slice(before);
+    const launches = readLaunches(fake.launchLog).slice(before);
     expect(launches).toHaveLength(6); // 1 warm-up + 5 timed
     const args = new Map(c.ir.params.map((p) => [p.name, p.kind === 'tensor' ? { dtype: p.dtype, shape: p.dims.map((d) => BIG[d as 'M']), data: new Float64Array(0) } : 0]));
     const grid = gridOf(c.ir, args);
@@ -121,7 +103,7 @@ describe.skipIf(!hasPtxas)('the gpu backend on the fake driver', () => {
   }, 60_000);
 
   it('tilekit tune --backend gpu records every candidate under the attached device and none as a time it did not measure', async () => {
-    const db = join(dir, 'results.db');
+    const db = join(fake.dir, 'results.db');
     const r = await cli('tune', gemm, '--target', 'sm_90a', '--shapes', 'M=256,N=256,K=256', '--backend', 'gpu', '--budget', '3', '--db', db);
     expect(r.out).toContain('on Tilekit fake CUDA device (gpu: times measured with device events');
     expect(r.code).toBe(1); // nothing passed its check on a driver that runs nothing
