@@ -16,6 +16,9 @@ import type { CliIO } from '../../dsl/cli-io.js';
 import { SourceText } from '../../dsl/source.js';
 import type { DispatchTable, PackManifest } from '../../runtime/pack/format.js';
 import { PackDispatcher } from '../../runtime/pack/dispatcher.js';
+import { PackLauncher } from '../../runtime/pack/gpu-launcher.js';
+import { Buffer as GpuBuffer, Device } from '../../runtime/gpu/index.js';
+import { readFakeState, readLaunches, useFakeCuda } from '../support/fake-cuda.js';
 import { selectEntry } from '../../runtime/pack/reader.js';
 import { writeTgz } from '../../tuner/pack.js';
 import { ResultsDb, sourceHash } from '../../tuner/results-db.js';
@@ -25,6 +28,7 @@ import { cli } from '../support/cli.js';
 import { requireTool } from '../support/toolchains.js';
 
 const hasPtxas = requireTool('ptxas', findPtxas());
+const fake = useFakeCuda();
 const gemm = kernelPath('gemm.tile');
 const BIG = 'M=4096-8191,K=4096-8191,N=4096-8191';
 const DECODE = 'M=1,K=4096-8191,N=4096-8191';
@@ -190,6 +194,33 @@ describe.skipIf(!hasPtxas)('tilekit pack: GEMM for sm_90a on h100', () => {
   ] as const)('the dispatcher refuses %j: %s', (change, message) => {
     const d = PackDispatcher.open(out);
     expect(() => d.plan({ kernel: 'gemm', target: 'sm_90a', shape: { M: 1, N: 4096, K: 4096 }, ...change })).toThrow(message);
+  });
+
+  it('a serving runtime launches from the pack (fake CUDA driver: what reaches the driver, no kernel runs)', () => {
+    const device = Device.open(0);
+    const launcher = new PackLauncher(device, PackDispatcher.open(`${out}.tgz`), 'code');
+    try {
+      const [M, N, K] = [1, 4096, 4096];
+      const a = GpuBuffer.alloc(device, M * K * 2);
+      const b = GpuBuffer.alloc(device, K * N * 2);
+      const c = GpuBuffer.alloc(device, M * N * 2);
+      const before = readLaunches(fake.launchLog).length;
+      const plan = launcher.launch({ kernel: 'gemm', target: 'sm_90a', shape: { M, N, K }, tensors: { a, b, c } });
+      launcher.launch({ kernel: 'gemm', target: 'sm_90a', shape: { M, N, K }, tensors: { a, b, c } }); // the module is loaded once
+      const [l, again] = readLaunches(fake.launchLog).slice(before);
+      expect(plan.how).toBe('bucket');
+      expect(l).toMatchObject({ kernel: plan.binary.entry, grid: [...plan.grid], block: [...plan.block], sharedBytes: plan.sharedBytes });
+      const hex = (v: number, n: number) => Buffer.from(new BigUint64Array([BigInt(v)]).buffer).subarray(0, n).toString('hex');
+      const ptr = (x: GpuBuffer) => hex(Number(x.devicePointer), 8);
+      expect(l!.params).toEqual([ptr(a), ptr(b), ptr(c), hex(M, 4), hex(K, 4), hex(N, 4), hex(K, 8), hex(N, 8), hex(N, 8)]);
+      expect(again).toEqual(l);
+      expect(readFakeState(fake.stateFile).modules).toBe(1);
+      expect(() => launcher.launch({ kernel: 'gemm', target: 'sm_90a', shape: { M, N, K }, tensors: { a, b } })).toThrow("no device buffer for tensor 'c'");
+      for (const x of [a, b, c]) x.dispose();
+    } finally {
+      launcher.dispose();
+      device.dispose();
+    }
   });
 
   it('tilekit pack select prints the launch (text and JSON); a call the pack cannot serve exits 1, bad flags 2', async () => {
