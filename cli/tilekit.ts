@@ -208,6 +208,20 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     });
 
   program
+    .command('lsp')
+    .description('the language server (LSP) for .tile files and tile`…` templates in .ts files, for any LSP editor')
+    .option('--stdio', 'talk LSP over standard input and output (the only transport)')
+    .action(async (flags: { stdio?: boolean }) => {
+      if (!flags.stdio) {
+        io.err('error: tilekit lsp needs --stdio: the server talks LSP over standard input and output');
+        code = EXIT_USAGE;
+        return;
+      }
+      const { serveStdio } = await import('../extension/lsp/server.js');
+      serveStdio();
+    });
+
+  program
     .command('selftest')
     .description('run the shipped kernels at ragged shapes against their float64 references')
     .option('--seed <n>', 'seed of the random inputs', wholeNumber, 20261129)

@@ -96,6 +96,14 @@ describe('run: backends', () => {
   });
 });
 
+describe('lsp', () => {
+  it('needs --stdio (exit 2): it has no other transport', async () => {
+    const r = await cli('lsp');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('tilekit lsp needs --stdio');
+  });
+});
+
 describe('check', () => {
   it('a syntax error exits 1 with a rendered diagnostic', async () => {
     const r = await cli('check', badFile);
