@@ -26,31 +26,9 @@ import { ToolchainError, ToolchainMissingError } from './toolchain/errors.js';
 import { type AmdResourceReport, buildCodeObject } from './toolchain/clang.js';
 import { assemble, type ResourceReport } from './toolchain/ptxas.js';
 
-/** The targets the NVIDIA backend generates code for. */
-export const NVIDIA_TARGETS: readonly NvidiaTarget[] = ['sm_80', 'sm_90a'];
+import { isAmdTarget, parseMfma, parseTarget } from './targets.js';
 
-export const DEFAULT_TARGET: NvidiaTarget = 'sm_80';
-
-export type Target = NvidiaTarget | AmdTarget;
-
-export function isAmdTarget(t: Target): t is AmdTarget {
-  return (AMD_TARGETS as readonly string[]).includes(t);
-}
-
-/** `--target` text → a target, or the usage error to print (exit 2). */
-export function parseTarget(text: string): Target | { error: string } {
-  const t = text.trim();
-  const all: readonly Target[] = [...NVIDIA_TARGETS, ...AMD_TARGETS];
-  return all.find((n) => n === t) ?? { error: `--target: unknown target '${text}': expected one of ${all.join(', ')}` };
-}
-
-/** `--mfma` text → an MFMA size, or the usage error to print. */
-export function parseMfma(text: string | undefined): MfmaSize | undefined | { error: string } {
-  if (text === undefined) return undefined;
-  if (text.trim() === '16') return 16;
-  if (text.trim() === '32') return 32;
-  return { error: `--mfma: expected 16 (16x16x16 MFMA) or 32 (32x32x8 MFMA), got '${text}'` };
-}
+export { DEFAULT_TARGET, isAmdTarget, NVIDIA_TARGETS, parseMfma, parseTarget, type Target } from './targets.js';
 
 /** Prints the code generator's diagnostics with the source line and a caret. */
 function reportCodegenDiagnostics(io: CliIO, source: SourceText, diagnostics: readonly Diagnostic[]): void {

@@ -5,15 +5,10 @@
  * answer is a value or `{ error }`, never an exception: the server turns neither into a crash.
  */
 import { existsSync } from 'node:fs';
-import { buildKernelIR } from '../../compiler/compile.js';
-import { isAmdTarget, parseTarget } from '../../compiler/compile-command.js';
-import { compileHip } from '../../compiler/hip/compile-hip.js';
-import { compilePtx } from '../../compiler/ptx/compile-ptx.js';
+import { isAmdTarget, parseTarget } from '../../compiler/targets.js';
 import { ToolchainMissingError } from '../../compiler/toolchain/errors.js';
-import type { Diagnostic } from '../../dsl/diagnostic.js';
-import type { AnalyzedDocument, Region } from '../language-service/document.js';
-import { spanRange } from '../language-service/positions.js';
-import type { Range } from '../language-service/protocol.js';
+import type { AnalyzedDocument } from '../language-service/document.js';
+import { describeErrors, type Failure, type KernelRequest, regionOf } from './assembly-view.js';
 import { compileCandidate } from '../../tuner/compile-candidate.js';
 import { amdTotalVgprs, occupancyOf } from '../../tuner/cost-model.js';
 import { type DeviceName, getDevice } from '../../tuner/devices.js';
@@ -21,27 +16,7 @@ import { ResultsDb, type StoredResult } from '../../tuner/results-db.js';
 import { tuneSpace } from '../../tuner/space.js';
 import type { ConfigValue } from '../../compiler/ir.js';
 
-export interface KernelRequest {
-  readonly uri: string;
-  readonly kernel: string;
-  /** sm_80, sm_90a, gfx942 or gfx90a. */
-  readonly target: string;
-  /** Tunables and constants to build with (the rest take their defaults). */
-  readonly config?: Readonly<Record<string, ConfigValue>>;
-}
-
-export type Failure = { readonly error: string };
-
-export interface AssemblyView {
-  readonly kernel: string;
-  readonly target: string;
-  readonly language: 'ptx' | 'hip';
-  readonly entry: string;
-  readonly config: Readonly<Record<string, ConfigValue>>;
-  readonly text: string;
-  /** Each `.tile` range (in the document's own coordinates) and the 1-based emitted lines it became. */
-  readonly map: readonly { readonly range: Range; readonly lines: readonly number[] }[];
-}
+export { assemblyView, type AssemblyView, type Failure, type KernelRequest } from './assembly-view.js';
 
 export interface ResourceView {
   readonly kernel: string;
@@ -57,43 +32,6 @@ export interface ResourceView {
   readonly failure?: string;
 }
 
-const describe = (ds: readonly Diagnostic[]): string =>
-  ds
-    .filter((d) => d.severity === 'error')
-    .map((d) => `${d.code}: ${d.message}`)
-    .join('; ');
-
-function regionOf(doc: AnalyzedDocument, kernel: string): Region | Failure {
-  const region = doc.regions.find((r) => r.program.kernels.some((k) => k.name.name === kernel));
-  return region ?? { error: `no kernel '${kernel}' in ${doc.uri}` };
-}
-
-const overridesOf = (config: KernelRequest['config']): Map<string, string> => new Map(Object.entries(config ?? {}).map(([k, v]) => [k, String(v)]));
-
-/** The kernel's PTX or HIP for a target and configuration, with the range → lines map. */
-export function assemblyView(doc: AnalyzedDocument, req: KernelRequest): AssemblyView | Failure {
-  const target = parseTarget(req.target);
-  if (typeof target !== 'string') return { error: target.error };
-  const region = regionOf(doc, req.kernel);
-  if ('error' in region) return region;
-  const built = buildKernelIR(region.source, req.kernel, overridesOf(req.config));
-  if (!built.ir) return { error: `kernel '${req.kernel}' does not build: ${describe(built.diagnostics)}` };
-  const ir = built.ir;
-  const gen = isAmdTarget(target) ? compileHip(ir, target, { source: region.source }) : compilePtx(ir, target, region.source);
-  if (!gen.compiled) return { error: `kernel '${req.kernel}' does not compile for ${target}: ${describe(gen.diagnostics)}` };
-  const c = gen.compiled;
-  return {
-    kernel: req.kernel,
-    target,
-    language: 'ptx' in c ? 'ptx' : 'hip',
-    entry: c.entry,
-    config: ir.config,
-    text: 'ptx' in c ? c.ptx : c.source,
-    map: c.spanMap.map((m) => ({ range: spanRange(region.source, doc.lines, m.span), lines: m.lines })),
-  };
-}
-
-/** The reference card the status bar's occupancy is computed for. */
 const REFERENCE_DEVICE: Readonly<Record<string, DeviceName>> = { sm_80: 'a100', sm_90a: 'h100', gfx942: 'mi300x', gfx90a: 'mi300x' };
 
 /** Registers, spills, shared memory and occupancy from ptxas or clang for the kernel in a configuration. */
@@ -107,7 +45,7 @@ export async function resourceView(doc: AnalyzedDocument, req: KernelRequest): P
   const tunables = new Set(tuneSpace(region.source, req.kernel).space?.dims.map((d) => d.name) ?? []);
   const consts = new Map(Object.entries(config).filter(([k]) => !tunables.has(k)).map(([k, v]) => [k, String(v)]));
   const sp = tuneSpace(region.source, req.kernel, consts);
-  if (!sp.space) return { error: sp.message ?? `kernel '${req.kernel}' does not build: ${describe(sp.diagnostics)}` };
+  if (!sp.space) return { error: sp.message ?? `kernel '${req.kernel}' does not build: ${describeErrors(sp.diagnostics)}` };
   const space = sp.space;
   const point = { ...space.defaultPoint, ...Object.fromEntries(space.dims.filter((d) => config[d.name] !== undefined).map((d) => [d.name, Number(config[d.name])])) };
   let c;

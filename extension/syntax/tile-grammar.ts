@@ -17,6 +17,12 @@ const words = (ws: readonly string[]): string => `\\b(?:${[...ws].sort((a, b) =>
 
 type Rule = Record<string, unknown>;
 
+/** The language's words by role: what any highlighter (TextMate here, Monaco's Monarch in the playground) colours. */
+export function tileWords(): { declaration: string[]; control: string[]; constants: string[]; operators: string[]; types: string[]; builtins: string[] } {
+  const k = keywordWords();
+  return { declaration: k.declaration, control: [...k.control, ...CONTEXTUAL], constants: [...k.constants, 'inf'], operators: k.other, types: [...DTYPES, ...CONST_KINDS], builtins: Object.keys(BUILTINS) };
+}
+
 function keywordWords(): { control: string[]; declaration: string[]; constants: string[]; other: string[] } {
   const all = KEYWORDS.map((k) => k.PATTERN instanceof RegExp ? k.PATTERN.source : String(k.PATTERN));
   const control = all.filter((w) => ['for', 'in', 'if', 'else'].includes(w));

@@ -20,8 +20,8 @@ function importsOf(file: string): string[] {
   return out;
 }
 
-it('extension/language-service imports no Node-only module, directly or through dsl/', () => {
-  const start = readdirSync(join(ROOT, 'extension/language-service')).filter((f) => f.endsWith('.ts')).map((f) => join(ROOT, 'extension/language-service', f));
+/** Every file reachable from `start` by relative imports, and the Node-only imports among them. */
+function walk(start: string[]): { seen: Set<string>; bad: string[] } {
   const seen = new Set<string>();
   const bad: string[] = [];
   const stack = [...start];
@@ -34,10 +34,24 @@ it('extension/language-service imports no Node-only module, directly or through 
       else if (spec.startsWith('.')) stack.push(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
     }
   }
+  return { seen, bad };
+}
+
+it('extension/language-service imports no Node-only module, directly or through dsl/', () => {
+  const start = readdirSync(join(ROOT, 'extension/language-service')).filter((f) => f.endsWith('.ts')).map((f) => join(ROOT, 'extension/language-service', f));
+  const { seen, bad } = walk(start);
   expect(bad).toEqual([]);
   const reached = [...seen].map((f) => relative(ROOT, f));
   // The walk really went through the dsl/ modules the service uses, and not the Node-side loaders.
   expect(reached).toEqual(expect.arrayContaining(['dsl/check-source.ts', 'dsl/checker.ts', 'dsl/lexer.ts', 'dsl/extract-templates.ts']));
   expect(reached).not.toContain('dsl/load-source.ts');
   expect(reached).not.toContain('dsl/check-command.ts');
+});
+
+it("the playground's worker (language service + compiler) imports no Node-only module", () => {
+  const { seen, bad } = walk([join(ROOT, 'extension/playground/tile-worker.ts'), join(ROOT, 'extension/lsp/assembly-view.ts')]);
+  expect(bad).toEqual([]);
+  const reached = [...seen].map((f) => relative(ROOT, f));
+  expect(reached).toEqual(expect.arrayContaining(['compiler/ptx/compile-ptx.ts', 'compiler/hip/compile-hip.ts', 'compiler/targets.ts', 'extension/language-service/service.ts']));
+  expect(reached).not.toContain('compiler/compile-command.ts');
 });

@@ -48,8 +48,12 @@ const target = (): string => vscode.workspace.getConfiguration('tilekit').get<st
 function linkHighlighting(source: vscode.TextEditor, asm: vscode.TextEditor, view: AssemblyView): vscode.Disposable {
   const deco = vscode.window.createTextEditorDecorationType({ backgroundColor: new vscode.ThemeColor('editor.findMatchHighlightBackground'), isWholeLine: true });
   const toRange = (r: AssemblyView['map'][number]['range']) => new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
+  const size = (m: AssemblyView['map'][number]): number => (m.range.end.line - m.range.start.line) * 1e6 + m.range.end.character - m.range.start.character;
   const fromSource = (pos: vscode.Position): void => {
-    const hits = view.map.filter((m) => toRange(m.range).contains(pos));
+    // The innermost ranges holding the cursor: the `dot(…)` call, not the loop around it.
+    const holding = view.map.filter((m) => toRange(m.range).contains(pos));
+    const min = Math.min(...holding.map(size));
+    const hits = holding.filter((m) => size(m) === min);
     asm.setDecorations(deco, hits.flatMap((m) => m.lines.map((l) => new vscode.Range(l - 1, 0, l - 1, 0))));
     source.setDecorations(deco, hits.map((m) => toRange(m.range)));
     const first = hits.flatMap((m) => m.lines).sort((a, b) => a - b)[0];

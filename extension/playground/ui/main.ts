@@ -1,0 +1,147 @@
+/**
+ * The playground page (docs/playground.md): Monaco with the `tile` language, the language service
+ * and the compiler in a Web Worker (comlink), the PTX/HIP of the chosen kernel beside the source
+ * with linked highlighting both ways. No network: everything is in the bundle.
+ */
+import * as monaco from 'monaco-editor';
+import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
+import { wrap } from 'comlink';
+import type { PlaygroundApi } from '../api.js';
+import type { AssemblyView } from '../../lsp/assembly-view.js';
+import { tileWords } from '../../syntax/tile-grammar.js';
+import gemmSource from '../../../kernels/gemm.tile?raw';
+
+self.MonacoEnvironment = { getWorker: () => new EditorWorker() };
+const api = wrap<PlaygroundApi>(new Worker(new URL('../tile-worker.ts', import.meta.url), { type: 'module' }));
+
+const words = tileWords();
+monaco.languages.register({ id: 'tile', extensions: ['.tile'] });
+monaco.languages.setMonarchTokensProvider('tile', {
+  declaration: words.declaration,
+  control: words.control,
+  constants: words.constants,
+  types: words.types,
+  builtins: words.builtins,
+  operatorWords: words.operators,
+  tokenizer: {
+    root: [
+      [/\/\/.*$/, 'comment'],
+      [/\/\*/, 'comment', '@comment'],
+      [/[A-Za-z_]\w*/, { cases: { '@declaration': 'keyword', '@control': 'keyword', '@operatorWords': 'keyword', '@constants': 'constant', '@types': 'type', '@builtins': 'predefined', '@default': 'identifier' } }],
+      [/\d[\d_]*\.[\d_]*([eE][-+]?\d+)?/, 'number.float'],
+      [/0[xX][0-9a-fA-F_]+|\d[\d_]*/, 'number'],
+      [/[{}()[\]]/, '@brackets'],
+      [/[-+*/%<>=!&|:]+/, 'operator'],
+    ],
+    comment: [
+      [/\*\//, 'comment', '@pop'],
+      [/[^*]+|\*/, 'comment'],
+    ],
+  },
+});
+monaco.languages.setLanguageConfiguration('tile', { comments: { lineComment: '//', blockComment: ['/*', '*/'] }, brackets: [['{', '}'], ['[', ']'], ['(', ')']] });
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+const source = monaco.editor.create($('source'), { value: gemmSource, language: 'tile', automaticLayout: true, minimap: { enabled: false } });
+const asm = monaco.editor.create($('asm'), { value: '', language: 'plaintext', readOnly: true, automaticLayout: true, minimap: { enabled: false } });
+const status = $('status');
+
+const toMonaco = (p: { line: number; character: number }): { lineNumber: number; column: number } => ({ lineNumber: p.line + 1, column: p.character + 1 });
+const SEVERITY = { error: monaco.MarkerSeverity.Error, warning: monaco.MarkerSeverity.Warning, information: monaco.MarkerSeverity.Info, hint: monaco.MarkerSeverity.Hint };
+
+let kernels: string[] = [];
+async function analyse(): Promise<void> {
+  const diagnostics = await api.update(source.getValue());
+  monaco.editor.setModelMarkers(
+    source.getModel()!,
+    'tilekit',
+    diagnostics.map((d) => {
+      const s = toMonaco(d.range.start);
+      const e = toMonaco(d.range.end);
+      return { severity: SEVERITY[d.severity], message: `${d.code}: ${d.message}${d.hint ? `\nhint: ${d.hint}` : ''}`, startLineNumber: s.lineNumber, startColumn: s.column, endLineNumber: e.lineNumber, endColumn: e.column };
+    }),
+  );
+  kernels = await api.kernels();
+  const select = $<HTMLSelectElement>('kernel');
+  const current = select.value;
+  select.replaceChildren(...kernels.map((k) => Object.assign(document.createElement('option'), { value: k, textContent: k })));
+  if (kernels.includes(current)) select.value = current;
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  status.textContent = errors ? `${errors} error${errors > 1 ? 's' : ''}` : 'no errors';
+  status.dataset.errors = String(errors);
+}
+
+monaco.languages.registerHoverProvider('tile', {
+  provideHover: async (_model, pos) => {
+    const h = await api.hover({ line: pos.lineNumber - 1, character: pos.column - 1 });
+    if (!h) return null;
+    const s = toMonaco(h.range.start);
+    const e = toMonaco(h.range.end);
+    return { contents: [{ value: h.contents }], range: new monaco.Range(s.lineNumber, s.column, e.lineNumber, e.column) };
+  },
+});
+const KIND: Record<string, monaco.languages.CompletionItemKind> = { keyword: monaco.languages.CompletionItemKind.Keyword, function: monaco.languages.CompletionItemKind.Function, type: monaco.languages.CompletionItemKind.TypeParameter };
+monaco.languages.registerCompletionItemProvider('tile', {
+  provideCompletionItems: async (model, pos) => {
+    const word = model.getWordUntilPosition(pos);
+    const range = new monaco.Range(pos.lineNumber, word.startColumn, pos.lineNumber, word.endColumn);
+    const items = await api.completion({ line: pos.lineNumber - 1, character: pos.column - 1 });
+    return { suggestions: items.map((c) => ({ label: c.label, kind: KIND[c.kind] ?? monaco.languages.CompletionItemKind.Variable, insertText: c.label, detail: c.detail, documentation: c.documentation, range })) };
+  },
+});
+
+let view: AssemblyView | undefined;
+let sourceDecorations = source.createDecorationsCollection();
+let asmDecorations = asm.createDecorationsCollection();
+const rangeOf = (m: AssemblyView['map'][number]): monaco.Range => {
+  const s = toMonaco(m.range.start);
+  const e = toMonaco(m.range.end);
+  return new monaco.Range(s.lineNumber, s.column, e.lineNumber, e.column);
+};
+function highlight(hits: AssemblyView['map'][number][]): void {
+  sourceDecorations.set(hits.map((m) => ({ range: rangeOf(m), options: { className: 'tk-linked' } })));
+  asmDecorations.set(hits.flatMap((m) => m.lines.map((l) => ({ range: new monaco.Range(l, 1, l, 1), options: { isWholeLine: true, className: 'tk-linked' } }))));
+}
+/** The innermost of the ranges holding a position: the `dot(…)` call, not the loop around it. */
+function innermost(hits: AssemblyView['map'][number][]): AssemblyView['map'][number][] {
+  const size = (m: AssemblyView['map'][number]): number => (m.range.end.line - m.range.start.line) * 1e6 + m.range.end.character - m.range.start.character;
+  const min = Math.min(...hits.map(size));
+  return hits.filter((m) => size(m) === min);
+}
+source.onDidChangeCursorPosition((e) => {
+  if (!view) return;
+  const hits = innermost(view.map.filter((m) => rangeOf(m).containsPosition(e.position)));
+  highlight(hits);
+  const first = hits.flatMap((m) => m.lines).sort((a, b) => a - b)[0];
+  if (first !== undefined) asm.revealLineInCenterIfOutsideViewport(first);
+});
+asm.onDidChangeCursorPosition((e) => {
+  if (!view) return;
+  const hits = view.map.filter((m) => m.lines.includes(e.position.lineNumber));
+  highlight(hits);
+  if (hits[0]) source.revealRangeInCenterIfOutsideViewport(rangeOf(hits[0]));
+});
+
+async function compile(): Promise<void> {
+  const kernel = $<HTMLSelectElement>('kernel').value;
+  const target = $<HTMLSelectElement>('target').value;
+  const r = await api.compile(kernel, target);
+  if ('error' in r) {
+    status.textContent = r.error;
+    view = undefined;
+    return;
+  }
+  view = r;
+  asm.setValue(r.text);
+  monaco.editor.setModelLanguage(asm.getModel()!, r.language === 'ptx' ? 'plaintext' : 'cpp');
+  status.textContent = `${r.kernel} for ${r.target}: ${r.text.split('\n').length} lines of ${r.language.toUpperCase()}; ${r.launch.threadsPerBlock} threads, ${r.launch.sharedBytes} B shared (the compiler's figures; registers and occupancy need ptxas or clang, which cannot run in a browser: \`tilekit compile\` or the editor extension shows them)`;
+  status.dataset.compiled = r.target;
+}
+
+let timer: ReturnType<typeof setTimeout> | undefined;
+source.onDidChangeModelContent(() => {
+  if (timer) clearTimeout(timer);
+  timer = setTimeout(() => void analyse(), 250);
+});
+$('compile').addEventListener('click', () => void compile());
+void analyse();
