@@ -4,6 +4,8 @@
  * DOM or Node dependency, so tests run it in Node too.
  */
 import { assemblyView, type AssemblyView, type Failure } from '../lsp/assembly-view.js';
+import type { ChartRow } from '../charts/chart-data.js';
+import { chartRows } from '../charts/chart-rows.js';
 import { type CompletionItem, type Hover, LanguageService, type LsDiagnostic, type Position } from '../language-service/index.js';
 
 export const PLAYGROUND_URI = 'file:///playground.tile';
@@ -28,6 +30,15 @@ export class PlaygroundApi {
   /** The kernels of the document, in order. */
   kernels(): string[] {
     return this.service.documentSymbols(PLAYGROUND_URI).map((s) => s.name);
+  }
+
+  /**
+   * Chart rows for `kernel` from stored results (`tilekit results --format json`), each with its
+   * FLOPs and DRAM bytes computed from this document's source.
+   */
+  chartRows(kernel: string, results: readonly unknown[]): { rows: ChartRow[]; skipped: string[] } | Failure {
+    const region = this.service.analysis(PLAYGROUND_URI)?.regions.find((r) => r.program.kernels.some((k) => k.name.name === kernel));
+    return region ? chartRows(region.source, kernel, results) : { error: `no kernel '${kernel}' in the editor` };
   }
 
   /** The kernel's PTX or HIP in its default configuration (or `config`), with the range → lines map. */

@@ -3,7 +3,8 @@
  * its vite configuration, served from a local folder (no network), then: the shipped GEMM loads
  * with no errors; typing a kernel with an unknown name shows the error marker; compiling shows the
  * PTX; the cursor on `dot` highlights its PTX lines and the source range, and the cursor on an
- * mma.sync line highlights the `.tile` range it came from (linked highlighting both ways). A screenshot is kept in test-artifacts/playground.png. The worker's API is also
+ * mma.sync line highlights the `.tile` range it came from (linked highlighting both ways); a results
+ * file gives a heatmap and a roofline, and clicking a point opens its assembly diffed against the best. A screenshot is kept in test-artifacts/playground.png. The worker's API is also
  * tested directly in Node.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -125,4 +126,37 @@ describe.skipIf(!hasChromium)('the playground in headless Chromium', () => {
     await page.screenshot({ path: join(root, 'test-artifacts', 'playground.png') });
     expect(consoleErrors).toEqual([]);
   }, 90_000);
+
+  it('charts tuning results (heatmap, roofline) and a clicked point opens its assembly against the best', async () => {
+    const shape = { M: 4096, N: 4096, K: 4096 };
+    const row = (BM: number, BN: number, costUs: number, label = 'modeled') => ({
+      kernel: 'gemm',
+      config: { dtype: 'f16', BM, BN, BK: 32, WARPS: 8, STAGES: 3 },
+      bucket: 'M=4096-8191,K=4096-8191,N=4096-8191',
+      device: 'h100',
+      result: { status: 'ok', costUs, label, shape },
+    });
+    const results = [row(64, 64, 520), row(64, 128, 410), row(128, 64, 400), row(128, 128, 300), { ...row(256, 128, 0), result: { status: 'resources', message: 'over the shared memory', shape } }];
+    await page.setInputFiles('#results', { name: 'results.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(results)) });
+    await page.waitForSelector('#tuning[data-points="4"]', { timeout: 60_000 });
+    expect(await page.locator('#roofline .scatterlayer .point').count()).toBe(4);
+    expect(await page.locator('#heatmap .heatmaplayer image, #heatmap .hm image').count()).toBeGreaterThan(0);
+    expect(await page.textContent('#tuning-note')).toContain('4 results of gemm from results.json');
+    // Click the slowest configuration's point (BM=64, BN=64): the diff against the best opens.
+    const pts = page.locator('#roofline .scatterlayer .point');
+    let clicked = false;
+    for (let i = 0; i < 4 && !clicked; i++) {
+      const box = (await pts.nth(i).boundingBox())!;
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+      clicked = await page.waitForSelector('#status[data-diff]', { timeout: 5_000 }).then(() => true, () => false);
+    }
+    expect(clicked).toBe(true);
+    await page.waitForSelector('#diff .monaco-diff-editor', { timeout: 30_000 });
+    expect(await page.textContent('#status')).toMatch(/against the best, dtype=f16,BM=128,BN=128,BK=32,WARPS=8,STAGES=3 \(300\.0 µs modeled\)/);
+    await page.screenshot({ path: join(root, 'test-artifacts', 'playground-diff.png') });
+    await page.click('#tab-tuning');
+    await page.screenshot({ path: join(root, 'test-artifacts', 'playground-charts.png') });
+    expect(consoleErrors).toEqual([]);
+  }, 120_000);
 });

@@ -8,6 +8,8 @@ import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
 import { wrap } from 'comlink';
 import type { PlaygroundApi } from '../api.js';
 import type { AssemblyView } from '../../lsp/assembly-view.js';
+import { best, type ChartRow, configText } from '../../charts/chart-data.js';
+import { renderCharts, tunablesOf } from './charts.js';
 import { tileWords } from '../../syntax/tile-grammar.js';
 import gemmSource from '../../../kernels/gemm.tile?raw';
 
@@ -123,6 +125,7 @@ asm.onDidChangeCursorPosition((e) => {
 });
 
 async function compile(): Promise<void> {
+  show('asm');
   const kernel = $<HTMLSelectElement>('kernel').value;
   const target = $<HTMLSelectElement>('target').value;
   const r = await api.compile(kernel, target);
@@ -143,5 +146,85 @@ source.onDidChangeModelContent(() => {
   if (timer) clearTimeout(timer);
   timer = setTimeout(() => void analyse(), 250);
 });
-$('compile').addEventListener('click', () => void compile());
+$('compile').addEventListener('click', () => {
+  show('asm');
+  void compile();
+});
+
+// ---- tuning results: charts, and a picked configuration's assembly against the best one's ----
+
+function show(tab: 'asm' | 'diff' | 'tuning'): void {
+  for (const id of ['asm', 'diff', 'tuning'] as const) $(id).hidden = id !== tab;
+}
+$('tab-asm').addEventListener('click', () => show('asm'));
+$('tab-tuning').addEventListener('click', () => show('tuning'));
+
+let allRows: ChartRow[] = [];
+let diffEditor: monaco.editor.IStandaloneDiffEditor | undefined;
+const fill = (id: string, values: readonly string[], selected?: string): void => {
+  const select = $<HTMLSelectElement>(id);
+  select.replaceChildren(...values.map((v) => Object.assign(document.createElement('option'), { value: v, textContent: v })));
+  if (selected !== undefined) select.value = selected;
+};
+
+async function drawCharts(): Promise<void> {
+  const rows = allRows.filter((r) => r.bucket === $<HTMLSelectElement>('bucket').value);
+  const x = $<HTMLSelectElement>('hx').value;
+  const y = $<HTMLSelectElement>('hy').value;
+  await renderCharts($('heatmap'), $('roofline'), rows, x, y, { onPick: (row) => void showAgainstBest(row, rows) });
+  $('tuning').dataset.points = String(rows.length);
+}
+
+async function showAgainstBest(row: ChartRow, rows: readonly ChartRow[]): Promise<void> {
+  const kernel = $<HTMLSelectElement>('kernel').value;
+  const target = $<HTMLSelectElement>('target').value;
+  const top = best(rows)!;
+  const [mine, theirs] = await Promise.all([api.compile(kernel, target, row.config), api.compile(kernel, target, top.config)]);
+  if ('error' in mine || 'error' in theirs) {
+    status.textContent = 'error' in mine ? mine.error : (theirs as { error: string }).error;
+    return;
+  }
+  show('diff');
+  diffEditor ??= monaco.editor.createDiffEditor($('diff'), { readOnly: true, automaticLayout: true, renderSideBySide: true });
+  diffEditor.setModel({ original: monaco.editor.createModel(theirs.text, 'plaintext'), modified: monaco.editor.createModel(mine.text, 'plaintext') });
+  status.textContent = `${configText(row.config)} (${row.costUs.toFixed(1)} µs ${row.label}) against the best, ${configText(top.config)} (${top.costUs.toFixed(1)} µs ${top.label}): ${target}`;
+  status.dataset.diff = configText(row.config);
+}
+
+$<HTMLInputElement>('results').addEventListener('change', async (e) => {
+  const file = (e.target as HTMLInputElement).files?.[0];
+  if (!file) return;
+  let json: unknown;
+  try {
+    json = JSON.parse(await file.text());
+  } catch (err) {
+    status.textContent = `${file.name}: not JSON (${err instanceof Error ? err.message : String(err)})`;
+    return;
+  }
+  if (!Array.isArray(json)) {
+    status.textContent = `${file.name}: expected the array \`tilekit results --format json\` prints`;
+    return;
+  }
+  const kernel = $<HTMLSelectElement>('kernel').value;
+  const r = await api.chartRows(kernel, json);
+  if ('error' in r) {
+    status.textContent = r.error;
+    return;
+  }
+  allRows = r.rows;
+  if (allRows.length === 0) {
+    status.textContent = `${file.name}: no successful results of ${kernel}`;
+    return;
+  }
+  const buckets = [...new Set(allRows.map((x) => x.bucket))];
+  const tunables = tunablesOf(allRows);
+  fill('bucket', buckets);
+  fill('hx', tunables, tunables[0]);
+  fill('hy', tunables, tunables[1] ?? tunables[0]);
+  $('tuning-note').textContent = `${allRows.length} results of ${kernel} from ${file.name}${r.skipped.length ? `; ${r.skipped.length} skipped (${r.skipped[0]})` : ''}`;
+  show('tuning');
+  await drawCharts();
+});
+for (const id of ['bucket', 'hx', 'hy']) $(id).addEventListener('change', () => void drawCharts());
+
 void analyse();
