@@ -9,6 +9,8 @@ import { isAmdTarget, parseTarget } from '../../compiler/targets.js';
 import { ToolchainMissingError } from '../../compiler/toolchain/errors.js';
 import type { AnalyzedDocument } from '../language-service/document.js';
 import { describeErrors, type Failure, type KernelRequest, regionOf } from './assembly-view.js';
+import type { ChartRow } from '../charts/chart-data.js';
+import { chartRows } from '../charts/chart-rows.js';
 import { compileCandidate } from '../../tuner/compile-candidate.js';
 import { amdTotalVgprs, occupancyOf } from '../../tuner/cost-model.js';
 import { type DeviceName, getDevice } from '../../tuner/devices.js';
@@ -92,4 +94,16 @@ export function tuningResultsView(dbPath: string, kernel: string): TuningResults
   } finally {
     db.close();
   }
+}
+
+/**
+ * The kernel's stored results as chart rows (extension/charts): each successful one with the FLOPs
+ * and DRAM bytes of its configuration, computed from the open document's source.
+ */
+export function chartRowsView(doc: AnalyzedDocument, dbPath: string, kernel: string): { readonly rows: readonly ChartRow[]; readonly skipped: readonly string[] } | Failure {
+  const region = regionOf(doc, kernel);
+  if ('error' in region) return region;
+  const stored = tuningResultsView(dbPath, kernel);
+  if ('error' in stored) return stored;
+  return chartRows(region.source, kernel, stored.results.map((r) => ({ ...r.key, result: r.result })));
 }

@@ -21,13 +21,14 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { encodeSemanticTokens, LanguageService, LSP_COMPLETION_KIND, LSP_SEVERITY, LSP_SYMBOL_KIND, SEMANTIC_TOKENS_LEGEND, type DocumentSymbol } from '../language-service/index.js';
 import type { AnalyzedDocument } from '../language-service/document.js';
-import { type AssemblyView, assemblyView, type Failure, type KernelRequest, type ResourceView, resourceView, type TuningResultsView, tuningResultsView } from './compiled-views.js';
+import { type AssemblyView, assemblyView, chartRowsView, type Failure, type KernelRequest, type ResourceView, resourceView, type TuningResultsView, tuningResultsView } from './compiled-views.js';
 
 /** The custom requests, as a client names them. */
 export const REQUESTS = {
   assembly: 'tilekit/assembly',
   resources: 'tilekit/resources',
   tuningResults: 'tilekit/tuningResults',
+  chartRows: 'tilekit/chartRows',
 } as const;
 
 const DEFAULT_DB = '.tilekit/results.db';
@@ -115,9 +116,11 @@ export function startServer(connection: Connection): void {
     const doc = analysed(req.uri);
     return 'error' in doc ? doc : resourceView(doc, req);
   });
-  connection.onRequest<TuningResultsView | Failure, void>(REQUESTS.tuningResults, (req: { kernel: string; db?: string }): TuningResultsView | Failure => {
-    const db = req.db ?? DEFAULT_DB;
-    return tuningResultsView(isAbsolute(db) || root === undefined ? db : join(root, db), req.kernel);
+  const dbPath = (db = DEFAULT_DB): string => (isAbsolute(db) || root === undefined ? db : join(root, db));
+  connection.onRequest<TuningResultsView | Failure, void>(REQUESTS.tuningResults, (req: { kernel: string; db?: string }): TuningResultsView | Failure => tuningResultsView(dbPath(req.db), req.kernel));
+  connection.onRequest<ReturnType<typeof chartRowsView>, void>(REQUESTS.chartRows, (req: { uri: string; kernel: string; db?: string }) => {
+    const doc = analysed(req.uri);
+    return 'error' in doc ? doc : chartRowsView(doc, dbPath(req.db), req.kernel);
   });
 
   documents.listen(connection);

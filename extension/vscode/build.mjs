@@ -2,7 +2,7 @@
 //   npm run package:vscode        (npm run build, then this)
 // 1. writes syntaxes/tile.tmLanguage.json and tile-injection.tmLanguage.json from extension/syntax/tile-grammar.ts
 //    (compiled in dist/), 2. bundles src/extension.ts with vscode-languageclient into dist/extension.js
-//    (CommonJS, `vscode` external), 3. packages extension/vscode/tilekit-vscode-<version>.vsix with
+//    (CommonJS, `vscode` external) and webview/main.ts (the tuning charts) into dist/webview/, 3. packages extension/vscode/tilekit-vscode-<version>.vsix with
 //    @vscode/vsce. Pass --no-package to stop after 2; --stage DIR builds a copy of the extension in DIR
 //    (the tests do, leaving the source tree alone).
 import { execFileSync } from 'node:child_process';
@@ -44,6 +44,21 @@ await build({
     target: 'node18',
     minify: false,
     rollupOptions: { external: ['vscode'], output: { format: 'cjs', entryFileNames: 'extension.js', codeSplitting: false } },
+  },
+});
+
+// The tuning-charts webview: fixed file names, so the extension can point at main.js; Plotly is a lazily loaded chunk beside it.
+await build({
+  configFile: false,
+  root: join(source, 'webview'),
+  base: './',
+  logLevel: 'warn',
+  build: {
+    outDir: join(here, 'dist', 'webview'),
+    emptyOutDir: true,
+    target: 'es2022',
+    chunkSizeWarningLimit: 4000,
+    rollupOptions: { input: join(source, 'webview', 'main.ts'), output: { format: 'es', entryFileNames: 'main.js', chunkFileNames: '[name].js' } },
   },
 });
 

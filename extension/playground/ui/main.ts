@@ -9,7 +9,7 @@ import { wrap } from 'comlink';
 import type { PlaygroundApi } from '../api.js';
 import type { AssemblyView } from '../../lsp/assembly-view.js';
 import { best, type ChartRow, configText } from '../../charts/chart-data.js';
-import { renderCharts, tunablesOf } from './charts.js';
+import { renderCharts, tunablesOf } from '../../charts/plot.js';
 import { tileWords } from '../../syntax/tile-grammar.js';
 import gemmSource from '../../../kernels/gemm.tile?raw';
 

@@ -7,6 +7,7 @@
  */
 import * as vscode from 'vscode';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node.js';
+import { chartsHtml, nonce } from './webview-html.js';
 
 interface AssemblyView {
   kernel: string;
@@ -145,6 +146,41 @@ async function openResults(): Promise<void> {
   await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside });
 }
 
+interface ChartRowMsg {
+  config: Record<string, string | number | boolean>;
+  bucket: string;
+  costUs: number;
+  label: string;
+}
+
+/** The tuning charts in a webview; a clicked point opens its assembly diffed against the bucket's best. */
+async function showTuningCharts(context: vscode.ExtensionContext): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || !client) return;
+  const kernel = await kernelAt(editor);
+  if (!kernel) return void vscode.window.showWarningMessage('Tilekit: no kernel in this document');
+  const uri = editor.document.uri.toString();
+  const r = await client.sendRequest<Answer<{ rows: ChartRowMsg[]; skipped: string[] }>>('tilekit/chartRows', { uri, kernel });
+  if ('error' in r) return void vscode.window.showErrorMessage(`Tilekit: ${r.error}`);
+  if (r.rows.length === 0) return void vscode.window.showInformationMessage(`Tilekit: no successful tuning results of ${kernel} yet (Tilekit: Tune Kernel)`);
+  const root = vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview');
+  const panel = vscode.window.createWebviewPanel('tilekit.charts', `Tuning: ${kernel}`, vscode.ViewColumn.Beside, { enableScripts: true, localResourceRoots: [root] });
+  panel.webview.html = chartsHtml({ scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(root, 'main.js')).toString(), cspSource: panel.webview.cspSource, nonce: nonce(), title: `Tuning: ${kernel}` });
+  panel.webview.onDidReceiveMessage(async (m: { type: string; config?: ChartRowMsg['config']; bucket?: string }) => {
+    if (m.type === 'ready') void panel.webview.postMessage({ type: 'rows', kernel, rows: r.rows });
+    if (m.type !== 'pick' || !m.config || !client) return;
+    const inBucket = r.rows.filter((x) => x.bucket === m.bucket);
+    const top = inBucket.reduce((b, x) => (x.costUs < b.costUs ? x : b), inBucket[0]!);
+    const asm = (config: ChartRowMsg['config']) => client!.sendRequest<Answer<AssemblyView>>('tilekit/assembly', { uri, kernel, target: target(), config });
+    const [mine, best] = await Promise.all([asm(m.config), asm(top.config)]);
+    if ('error' in mine || 'error' in best) return void vscode.window.showErrorMessage(`Tilekit: ${'error' in mine ? mine.error : (best as { error: string }).error}`);
+    const left = await vscode.workspace.openTextDocument({ content: best.text, language: best.language === 'ptx' ? 'ptx' : 'cpp' });
+    const right = await vscode.workspace.openTextDocument({ content: mine.text, language: mine.language === 'ptx' ? 'ptx' : 'cpp' });
+    const name = (c: ChartRowMsg['config']): string => Object.entries(c).map(([k, v]) => `${k}=${String(v)}`).join(',');
+    await vscode.commands.executeCommand('vscode.diff', left.uri, right.uri, `${kernel} ${target()}: best ${name(top.config)} ↔ ${name(m.config)}`);
+  });
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: 'file', language: 'tile' }, { scheme: 'file', language: 'typescript' }],
@@ -154,6 +190,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('tilekit.showAssembly', () => showAssembly(context)),
     vscode.commands.registerCommand('tilekit.tune', tune),
     vscode.commands.registerCommand('tilekit.openResults', openResults),
+    vscode.commands.registerCommand('tilekit.showTuningCharts', () => showTuningCharts(context)),
   );
   await client.start();
   statusBar(context);

@@ -1,10 +1,10 @@
 /**
- * The tuning charts (docs/playground.md): a heatmap of two tunables against the best time, and a
+ * The tuning charts (docs/playground.md, docs/vscode.md; the playground and the VS Code webview draw them): a heatmap of two tunables against the best time, and a
  * roofline with every configuration's point, measured and modeled in separate traces. Plotly's
  * cartesian partial bundle is loaded only when a chart is first drawn.
  */
-import type { ChartRow } from '../../charts/chart-data.js';
-import { configText, heatmap, roofline, tunablesOf } from '../../charts/chart-data.js';
+import type { ChartRow } from './chart-data.js';
+import { configText, heatmap, roofline, tunablesOf } from './chart-data.js';
 
 export interface ChartsOptions {
   /** Called with the row of a roofline point that was clicked. */
