@@ -8,6 +8,7 @@ import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
 import { wrap } from 'comlink';
 import type { PlaygroundApi } from '../api.js';
 import type { AssemblyView } from '../../lsp/assembly-view.js';
+import { entriesAt, entriesOfLine } from '../../lsp/linked-ranges.js';
 import { best, type ChartRow, configText } from '../../charts/chart-data.js';
 import { renderCharts, tunablesOf } from '../../charts/plot.js';
 import { tileWords } from '../../syntax/tile-grammar.js';
@@ -104,22 +105,16 @@ function highlight(hits: AssemblyView['map'][number][]): void {
   sourceDecorations.set(hits.map((m) => ({ range: rangeOf(m), options: { className: 'tk-linked' } })));
   asmDecorations.set(hits.flatMap((m) => m.lines.map((l) => ({ range: new monaco.Range(l, 1, l, 1), options: { isWholeLine: true, className: 'tk-linked' } }))));
 }
-/** The innermost of the ranges holding a position: the `dot(…)` call, not the loop around it. */
-function innermost(hits: AssemblyView['map'][number][]): AssemblyView['map'][number][] {
-  const size = (m: AssemblyView['map'][number]): number => (m.range.end.line - m.range.start.line) * 1e6 + m.range.end.character - m.range.start.character;
-  const min = Math.min(...hits.map(size));
-  return hits.filter((m) => size(m) === min);
-}
 source.onDidChangeCursorPosition((e) => {
   if (!view) return;
-  const hits = innermost(view.map.filter((m) => rangeOf(m).containsPosition(e.position)));
+  const hits = entriesAt(view.map, { line: e.position.lineNumber - 1, character: e.position.column - 1 });
   highlight(hits);
   const first = hits.flatMap((m) => m.lines).sort((a, b) => a - b)[0];
   if (first !== undefined) asm.revealLineInCenterIfOutsideViewport(first);
 });
 asm.onDidChangeCursorPosition((e) => {
   if (!view) return;
-  const hits = view.map.filter((m) => m.lines.includes(e.position.lineNumber));
+  const hits = entriesOfLine(view.map, e.position.lineNumber);
   highlight(hits);
   if (hits[0]) source.revealRangeInCenterIfOutsideViewport(rangeOf(hits[0]));
 });

@@ -7,6 +7,7 @@
  */
 import * as vscode from 'vscode';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node.js';
+import { entriesAt, entriesOfLine } from '../../lsp/linked-ranges.js';
 import { chartsHtml, nonce } from './webview-html.js';
 
 interface AssemblyView {
@@ -49,19 +50,15 @@ const target = (): string => vscode.workspace.getConfiguration('tilekit').get<st
 function linkHighlighting(source: vscode.TextEditor, asm: vscode.TextEditor, view: AssemblyView): vscode.Disposable {
   const deco = vscode.window.createTextEditorDecorationType({ backgroundColor: new vscode.ThemeColor('editor.findMatchHighlightBackground'), isWholeLine: true });
   const toRange = (r: AssemblyView['map'][number]['range']) => new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
-  const size = (m: AssemblyView['map'][number]): number => (m.range.end.line - m.range.start.line) * 1e6 + m.range.end.character - m.range.start.character;
   const fromSource = (pos: vscode.Position): void => {
-    // The innermost ranges holding the cursor: the `dot(…)` call, not the loop around it.
-    const holding = view.map.filter((m) => toRange(m.range).contains(pos));
-    const min = Math.min(...holding.map(size));
-    const hits = holding.filter((m) => size(m) === min);
+    const hits = entriesAt(view.map, { line: pos.line, character: pos.character });
     asm.setDecorations(deco, hits.flatMap((m) => m.lines.map((l) => new vscode.Range(l - 1, 0, l - 1, 0))));
     source.setDecorations(deco, hits.map((m) => toRange(m.range)));
     const first = hits.flatMap((m) => m.lines).sort((a, b) => a - b)[0];
     if (first !== undefined) asm.revealRange(new vscode.Range(first - 1, 0, first - 1, 0), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
   };
   const fromAsm = (line: number): void => {
-    const hits = view.map.filter((m) => m.lines.includes(line + 1));
+    const hits = entriesOfLine(view.map, line + 1);
     source.setDecorations(deco, hits.map((m) => toRange(m.range)));
     asm.setDecorations(deco, hits.flatMap((m) => m.lines.map((l) => new vscode.Range(l - 1, 0, l - 1, 0))));
     if (hits[0]) source.revealRange(toRange(hits[0].range), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
