@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findClang } from '../../compiler/toolchain/clang.js';
 import { findClangxx } from '../../runtime/hip-cpu/hip-cpu-backend.js';
 import { cli } from '../support/cli.js';
+import { pointAtNoGpuDriver } from '../support/fake-cuda.js';
 import { requireTool } from '../support/toolchains.js';
 
 
@@ -270,9 +271,7 @@ describe('tilekit selftest', () => {
   });
 
   it('without a GPU driver: gpu is left out with a note by default, and asking for it exits 1', async () => {
-    const saved = { cuda: process.env.TILEKIT_CUDA_LIBRARY, hip: process.env.TILEKIT_HIP_LIBRARY };
-    process.env.TILEKIT_CUDA_LIBRARY = '/nonexistent/tilekit-test/libcuda.so.1';
-    process.env.TILEKIT_HIP_LIBRARY = '/nonexistent/tilekit-test/libamdhip64.so';
+    const restore = pointAtNoGpuDriver();
     try {
       const r = await cli('selftest', '--kernel', 'mlp_down', '--backend', 'interpret', '--backend', 'gpu');
       expect(r.code).toBe(1);
@@ -281,10 +280,7 @@ describe('tilekit selftest', () => {
       expect(d.out).toContain('(gpu not run: no GPU driver found');
       expect(d.out).not.toMatch(/ gpu +[\d.]/);
     } finally {
-      for (const [k, v] of [['TILEKIT_CUDA_LIBRARY', saved.cuda], ['TILEKIT_HIP_LIBRARY', saved.hip]] as const) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
+      restore();
     }
   });
 

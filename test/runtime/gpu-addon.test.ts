@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { devicesCommand } from '../../runtime/gpu/devices-command.js';
 import type { CliIO } from '../../dsl/cli-io.js';
+import { pointAtNoGpuDriver } from '../support/fake-cuda.js';
 
 function captureIO(): CliIO & { stdout(): string; stderr(): string } {
   const out: string[] = [];
@@ -52,17 +53,11 @@ describe('the native addon', () => {
 });
 
 describe('with no GPU driver', () => {
-  const saved = { cuda: process.env.TILEKIT_CUDA_LIBRARY, hip: process.env.TILEKIT_HIP_LIBRARY };
+  let restore: () => void;
   beforeEach(() => {
-    process.env.TILEKIT_CUDA_LIBRARY = '/nonexistent/tilekit-test/libcuda.so.1';
-    process.env.TILEKIT_HIP_LIBRARY = '/nonexistent/tilekit-test/libamdhip64.so';
+    restore = pointAtNoGpuDriver();
   });
-  afterEach(() => {
-    for (const [k, v] of [['TILEKIT_CUDA_LIBRARY', saved.cuda], ['TILEKIT_HIP_LIBRARY', saved.hip]] as const) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  });
+  afterEach(() => restore());
 
   const expectNoDriver = (f: () => unknown): void => {
     let caught: unknown;

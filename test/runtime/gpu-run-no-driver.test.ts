@@ -8,19 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kernelPath } from '../support/build.js';
+import { NO_CUDA_LIBRARY, NO_HIP_LIBRARY, pointAtNoGpuDriver } from '../support/fake-cuda.js';
 import { cli } from '../support/cli.js';
 
-const saved = { cuda: process.env.TILEKIT_CUDA_LIBRARY, hip: process.env.TILEKIT_HIP_LIBRARY };
+let restore: () => void;
 beforeAll(() => {
-  process.env.TILEKIT_CUDA_LIBRARY = '/nonexistent/tilekit-test/libcuda.so.1';
-  process.env.TILEKIT_HIP_LIBRARY = '/nonexistent/tilekit-test/libamdhip64.so';
+  restore = pointAtNoGpuDriver();
 });
-afterAll(() => {
-  for (const [k, v] of [['TILEKIT_CUDA_LIBRARY', saved.cuda], ['TILEKIT_HIP_LIBRARY', saved.hip]] as const) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-});
+afterAll(() => restore());
 
 describe('tilekit run --backend gpu with no driver', () => {
   it('exits 1 naming the libraries it looked for', async () => {
@@ -30,7 +25,7 @@ describe('tilekit run --backend gpu with no driver', () => {
     const r = await cli('run', kernelPath('gemm.tile'), '--backend', 'gpu', '--args', args, '--out', join(dir, 'out.json'));
     expect(r.code).toBe(1);
     expect(r.err).toContain('error: --backend gpu: no GPU driver found');
-    expect(r.err).toContain('/nonexistent/tilekit-test/libcuda.so.1');
-    expect(r.err).toContain('/nonexistent/tilekit-test/libamdhip64.so');
+    expect(r.err).toContain(NO_CUDA_LIBRARY);
+    expect(r.err).toContain(NO_HIP_LIBRARY);
   });
 });

@@ -94,3 +94,20 @@ export function useFakeCuda(): FakeCudaFiles {
   });
   return files;
 }
+
+/** Libraries that do not exist: what the GPU runtime finds on a machine with no driver (CI). */
+export const NO_CUDA_LIBRARY = '/nonexistent/tilekit-test/libcuda.so.1';
+export const NO_HIP_LIBRARY = '/nonexistent/tilekit-test/libamdhip64.so';
+
+/** Points the GPU runtime at NO_CUDA_LIBRARY and NO_HIP_LIBRARY; returns the function that restores the environment. */
+export function pointAtNoGpuDriver(): () => void {
+  const saved = { TILEKIT_CUDA_LIBRARY: process.env.TILEKIT_CUDA_LIBRARY, TILEKIT_HIP_LIBRARY: process.env.TILEKIT_HIP_LIBRARY };
+  process.env.TILEKIT_CUDA_LIBRARY = NO_CUDA_LIBRARY;
+  process.env.TILEKIT_HIP_LIBRARY = NO_HIP_LIBRARY;
+  return () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}

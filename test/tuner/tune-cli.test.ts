@@ -13,6 +13,7 @@ import { ResultsDb } from '../../tuner/results-db.js';
 import { tuneCommand } from '../../tuner/tune-command.js';
 import { kernelPath } from '../support/build.js';
 import { cli } from '../support/cli.js';
+import { NO_CUDA_LIBRARY, pointAtNoGpuDriver } from '../support/fake-cuda.js';
 import { requireTool } from '../support/toolchains.js';
 
 const hasPtxas = requireTool('ptxas', findPtxas());
@@ -134,20 +135,14 @@ describe('tune and results: usage errors exit 2 with what was expected', () => {
   });
 
   it('--backend gpu on a machine with no GPU driver exits 1 naming what it looked for', async () => {
-    const saved = process.env.TILEKIT_CUDA_LIBRARY;
-    const savedHip = process.env.TILEKIT_HIP_LIBRARY;
-    process.env.TILEKIT_CUDA_LIBRARY = '/nonexistent/tilekit-test/libcuda.so.1';
-    process.env.TILEKIT_HIP_LIBRARY = '/nonexistent/tilekit-test/libamdhip64.so';
+    const restore = pointAtNoGpuDriver();
     try {
       const r = await run('--backend', 'gpu', '--db', freshDb());
       expect(r.code).toBe(1);
       expect(r.err).toContain('error: --backend gpu: no GPU driver found: looked for');
-      expect(r.err).toContain('/nonexistent/tilekit-test/libcuda.so.1');
+      expect(r.err).toContain(NO_CUDA_LIBRARY);
     } finally {
-      if (saved === undefined) delete process.env.TILEKIT_CUDA_LIBRARY;
-      else process.env.TILEKIT_CUDA_LIBRARY = saved;
-      if (savedHip === undefined) delete process.env.TILEKIT_HIP_LIBRARY;
-      else process.env.TILEKIT_HIP_LIBRARY = savedHip;
+      restore();
     }
   });
 
